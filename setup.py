@@ -1,0 +1,47 @@
+"""qmlsim: a fast, batched, differentiable statevector simulator for quantum machine learning."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = {}
+exec((Path(__file__).parent / "qmlsim" / "_version.py").read_text(), version)
+
+CORE = [
+    "numpy>=1.26",
+    "scipy>=1.11",
+    "jax>=0.4.30",
+    "jaxlib>=0.4.30",
+    "optax>=0.2.2",
+    "numba>=0.60",
+    "qiskit>=1.3",
+    "qiskit-aer>=0.15",
+    "pennylane>=0.40",
+    "scikit-learn>=1.5",
+    "tqdm>=4.66",
+    "matplotlib>=3.8",
+]
+TEST = [
+    "pytest>=8",
+    "pytest-xdist>=3.5",
+    "hypothesis>=6.100",
+    "qiskit-ibm-runtime>=0.30",
+    "qiskit-machine-learning>=0.8",
+    "pennylane-lightning>=0.40",
+]
+BENCH = TEST + ["qulacs>=0.6"]
+
+setup(
+    name="qmlsim",
+    version=version["__version__"],
+    description=__doc__,
+    long_description=(Path(__file__).parent / "README.md").read_text() if (Path(__file__).parent / "README.md").exists() else __doc__,
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["qmlsim", "qmlsim.*"]),
+    package_data={"qmlsim": ["simulators/executors/*.toml", "**/*.toml"]},
+    install_requires=CORE,
+    extras_require={"gpu": ["cupy-cuda12x>=13"], "test": TEST, "bench": BENCH},
+    entry_points={
+        "console_scripts": ["qmlsim=qmlsim.cli:main"],
+    },
+)
