@@ -1,0 +1,395 @@
+"""The circuit IR: a list of :class:`Op` on ``num_wires`` wires with symbolic inputs and weights.
+
+>>> import numpy as np
+>>> from qmlsim.circuits import Circuit
+>>> c = Circuit(2)
+>>> x = c.inputs(2)
+>>> w = c.weights(1)
+>>> _ = c.h(0).cx(0, 1).rz(2 * (np.pi - x[0]) * (np.pi - x[1]), 1).ry(w[0], 0)
+>>> len(c), c.num_inputs, c.num_weights
+(4, 2, 1)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from qmlsim.circuits.expressions import Const, Expr, Symbol, as_expr
+from qmlsim.circuits.gates import GATES
+
+__all__ = ["Op", "Circuit", "UNITARY_ATOL"]
+
+UNITARY_ATOL = 1e-8
+"""Tolerance of the unitarity check of ``Circuit.unitary`` matrices."""
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One gate application.
+
+    Attributes:
+        name: a key of :data:`qmlsim.circuits.gates.GATES`, or ``"unitary"``.
+        wires: the gate's wires in its own order (controls of a controlled gate first).
+        params: the angles as expressions.
+        controls: extra control wires (all controlled on 1), added by ``Circuit.controlled``.
+        adjoint: apply the conjugate transpose of the gate.
+        matrix: the user matrix of a ``"unitary"`` op, ``(2**k, 2**k)`` complex.
+    """
+
+    name: str
+    wires: tuple[int, ...]
+    params: tuple[Expr, ...] = ()
+    controls: tuple[int, ...] = ()
+    adjoint: bool = False
+    matrix: np.ndarray | None = None
+
+    @property
+    def all_wires(self) -> tuple[int, ...]:
+        """Extra controls first, then the gate's own wires."""
+        return self.controls + self.wires
+
+    @property
+    def key(self) -> tuple:
+        """Hashable structure of this op (used to cache compiled circuits)."""
+        mat = None if self.matrix is None else (self.matrix.shape, self.matrix.tobytes())
+        return (self.name, self.wires, self.params, self.controls, self.adjoint, mat)
+
+    def local_matrix(self, values: Sequence[Any] = (), xp: Any = np, dtype: Any = np.complex128) -> Any:
+        """Matrix of the gate on its own ``wires`` (without extra controls, without adjoint)."""
+        if self.name == "unitary":
+            return xp.asarray(self.matrix, dtype=dtype)
+        return GATES[self.name].matrix(values, xp, dtype)
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(p) for p in self.params)
+        ctrl = f", controls={self.controls}" if self.controls else ""
+        dag = ".adjoint" if self.adjoint else ""
+        return f"{self.name}({args}){dag} on {self.wires}{ctrl}"
+
+
+class Circuit:
+    """A quantum circuit with symbolic inputs and trainable weights (final class).
+
+    Gate methods follow Qiskit's names and argument order (angles first, then wires)
+    and return the circuit, so calls chain.
+
+    Args:
+        num_wires: number of qubits.
+
+    Example:
+        >>> c = Circuit(1)
+        >>> w = c.weights(1)
+        >>> _ = c.rx(w[0], 0)
+        >>> c.ops[0].name
+        'rx'
+    """
+
+    __slots__ = ("num_wires", "ops", "num_inputs", "num_weights")
+
+    def __init__(self, num_wires: int):
+        if not isinstance(num_wires, (int, np.integer)) or isinstance(num_wires, bool) or num_wires < 1:
+            raise ValueError(f"num_wires must be a positive integer, got {num_wires!r}")
+        self.num_wires = int(num_wires)
+        self.ops: list[Op] = []
+        self.num_inputs = 0
+        self.num_weights = 0
+
+    # --- symbols -------------------------------------------------------------
+    def inputs(self, n: int) -> tuple[Symbol, ...]:
+        """Declare ``n`` more input features; returns their symbols ``x[i]``."""
+        start = self.num_inputs
+        self.num_inputs += _count(n, "inputs")
+        return tuple(Symbol("x", i) for i in range(start, self.num_inputs))
+
+    def weights(self, n: int) -> tuple[Symbol, ...]:
+        """Declare ``n`` more trainable weights; returns their symbols ``w[j]``."""
+        start = self.num_weights
+        self.num_weights += _count(n, "weights")
+        return tuple(Symbol("w", j) for j in range(start, self.num_weights))
+
+    # --- building ------------------------------------------------------------
+    def append(self, op: Op) -> Circuit:
+        """Validate and append one op. All gate methods go through here."""
+        self._check_op(op)
+        self.ops.append(op)
+        return self
+
+    def gate(self, name: str, *args: Any) -> Circuit:
+        """Append gate ``name`` from :data:`GATES`: its angles first, then its wires."""
+        gate = GATES.get(name)
+        if gate is None:
+            raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(GATES))}")
+        expected = gate.num_params + gate.num_wires
+        if len(args) != expected:
+            raise TypeError(
+                f"{name} takes {gate.num_params} angle(s) then {gate.num_wires} wire(s), got {len(args)} argument(s)"
+            )
+        params = tuple(as_expr(a) for a in args[: gate.num_params])
+        wires = tuple(args[gate.num_params :])
+        return self.append(Op(name, _wires(wires, self.num_wires), params))
+
+    def unitary(self, matrix: Any, wires: int | Sequence[int]) -> Circuit:
+        """Append a user matrix on ``wires`` (wire order as everywhere: first wire most significant)."""
+        wires = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires)
+        matrix = np.asarray(matrix, dtype=complex)
+        dim = 2 ** len(wires)
+        if matrix.shape != (dim, dim):
+            raise ValueError(f"a unitary on {len(wires)} wire(s) must have shape ({dim}, {dim}), got {matrix.shape}")
+        if not np.all(np.isfinite(matrix)):
+            raise ValueError("the unitary matrix contains NaN or infinite entries")
+        error = np.abs(matrix @ matrix.conj().T - np.eye(dim)).max()
+        if error > UNITARY_ATOL:
+            raise ValueError(
+                f"matrix is not unitary: max |U U^dagger - I| = {error:.2e} > {UNITARY_ATOL:g}; "
+                "orthonormalise it first (for example with scipy.linalg.polar)"
+            )
+        return self.append(Op("unitary", _wires(wires, self.num_wires), (), matrix=matrix))
+
+    def _check_op(self, op: Op) -> None:
+        _wires(op.all_wires, self.num_wires)
+        for p in op.params:
+            for s in p.symbols():
+                limit = self.num_inputs if s.kind == "x" else self.num_weights
+                if s.index >= limit:
+                    what = "inputs" if s.kind == "x" else "weights"
+                    raise ValueError(
+                        f"{s!r} is used but the circuit declares only {limit} {what}; "
+                        f"call circuit.{what}(n) first to declare them"
+                    )
+
+    # --- composition ---------------------------------------------------------
+    def compose(
+        self,
+        other: Circuit,
+        wires: Sequence[int] | None = None,
+        share_inputs: bool = True,
+        share_weights: bool = False,
+    ) -> Circuit:
+        """Append ``other`` (in place) with its wire ``i`` on ``wires[i]``.
+
+        Inputs are shared by default (``other``'s ``x[i]`` is this circuit's ``x[i]``:
+        a feature map re-uploaded twice reads the same features); weights are new by
+        default (appended after this circuit's weights: two trainable blocks do not
+        share angles). Returns ``self``.
+        """
+        wires = tuple(range(other.num_wires)) if wires is None else tuple(wires)
+        if len(wires) != other.num_wires:
+            raise ValueError(f"compose needs {other.num_wires} target wires, got {len(wires)}")
+        _wires(wires, self.num_wires)
+        if share_inputs:
+            input_offset = 0
+            self.num_inputs = max(self.num_inputs, other.num_inputs)
+        else:
+            input_offset = self.num_inputs
+            self.num_inputs += other.num_inputs
+        if share_weights:
+            weight_offset = 0
+            self.num_weights = max(self.num_weights, other.num_weights)
+        else:
+            weight_offset = self.num_weights
+            self.num_weights += other.num_weights
+        mapping = {Symbol("x", i): Symbol("x", i + input_offset) for i in range(other.num_inputs)}
+        mapping.update({Symbol("w", j): Symbol("w", j + weight_offset) for j in range(other.num_weights)})
+        for op in other.ops:
+            self.append(
+                replace(
+                    op,
+                    wires=tuple(wires[w] for w in op.wires),
+                    controls=tuple(wires[w] for w in op.controls),
+                    params=tuple(substitute(p, mapping) for p in op.params),
+                )
+            )
+        return self
+
+    def inverse(self) -> Circuit:
+        """A new circuit applying the inverse: reversed order, every op adjoint."""
+        out = self._empty_like(self.num_wires)
+        out.ops = [replace(op, adjoint=not op.adjoint) for op in reversed(self.ops)]
+        return out
+
+    def controlled(self, num_controls: int = 1) -> Circuit:
+        """A new circuit on ``num_controls + num_wires`` wires: this one, controlled on the first wires.
+
+        Controls are the new wires ``0 .. num_controls - 1`` (all controlled on 1); this
+        circuit's wire ``i`` becomes wire ``num_controls + i``.
+        """
+        k = _count(num_controls, "num_controls")
+        out = self._empty_like(self.num_wires + k)
+        ctrl = tuple(range(k))
+        out.ops = [
+            replace(op, wires=tuple(w + k for w in op.wires), controls=ctrl + tuple(w + k for w in op.controls))
+            for op in self.ops
+        ]
+        return out
+
+    def copy(self) -> Circuit:
+        out = self._empty_like(self.num_wires)
+        out.ops = list(self.ops)
+        return out
+
+    def _empty_like(self, num_wires: int) -> Circuit:
+        out = Circuit(num_wires)
+        out.num_inputs, out.num_weights = self.num_inputs, self.num_weights
+        return out
+
+    # --- inspection ----------------------------------------------------------
+    @property
+    def key(self) -> tuple:
+        """Hashable structure (ops, wires, symbols): equal keys compile to the same program."""
+        return (self.num_wires, self.num_inputs, self.num_weights, tuple(op.key for op in self.ops))
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def __repr__(self) -> str:
+        lines = [f"Circuit(num_wires={self.num_wires}, num_inputs={self.num_inputs}, num_weights={self.num_weights})"]
+        lines += [f"  {op!r}" for op in self.ops]
+        return "\n".join(lines)
+
+    def __getstate__(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    # --- gate methods (Qiskit's names; angles first, then wires) -------------
+    def i(self, wire: int) -> Circuit:
+        return self.gate("i", wire)
+
+    def id(self, wire: int) -> Circuit:
+        return self.gate("i", wire)
+
+    def x(self, wire: int) -> Circuit:
+        return self.gate("x", wire)
+
+    def y(self, wire: int) -> Circuit:
+        return self.gate("y", wire)
+
+    def z(self, wire: int) -> Circuit:
+        return self.gate("z", wire)
+
+    def h(self, wire: int) -> Circuit:
+        return self.gate("h", wire)
+
+    def s(self, wire: int) -> Circuit:
+        return self.gate("s", wire)
+
+    def sdg(self, wire: int) -> Circuit:
+        return self.gate("sdg", wire)
+
+    def t(self, wire: int) -> Circuit:
+        return self.gate("t", wire)
+
+    def tdg(self, wire: int) -> Circuit:
+        return self.gate("tdg", wire)
+
+    def sx(self, wire: int) -> Circuit:
+        return self.gate("sx", wire)
+
+    def sxdg(self, wire: int) -> Circuit:
+        return self.gate("sxdg", wire)
+
+    def rx(self, theta: Any, wire: int) -> Circuit:
+        return self.gate("rx", theta, wire)
+
+    def ry(self, theta: Any, wire: int) -> Circuit:
+        return self.gate("ry", theta, wire)
+
+    def rz(self, theta: Any, wire: int) -> Circuit:
+        return self.gate("rz", theta, wire)
+
+    def p(self, theta: Any, wire: int) -> Circuit:
+        return self.gate("p", theta, wire)
+
+    def u(self, theta: Any, phi: Any, lam: Any, wire: int) -> Circuit:
+        return self.gate("u", theta, phi, lam, wire)
+
+    def u3(self, theta: Any, phi: Any, lam: Any, wire: int) -> Circuit:
+        return self.gate("u3", theta, phi, lam, wire)
+
+    def rot(self, phi: Any, theta: Any, omega: Any, wire: int) -> Circuit:
+        """PennyLane's ``Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi)``."""
+        return self.gate("rot", phi, theta, omega, wire)
+
+    def cx(self, control: int, target: int) -> Circuit:
+        return self.gate("cx", control, target)
+
+    def cnot(self, control: int, target: int) -> Circuit:
+        return self.gate("cx", control, target)
+
+    def cy(self, control: int, target: int) -> Circuit:
+        return self.gate("cy", control, target)
+
+    def cz(self, control: int, target: int) -> Circuit:
+        return self.gate("cz", control, target)
+
+    def ch(self, control: int, target: int) -> Circuit:
+        return self.gate("ch", control, target)
+
+    def swap(self, wire1: int, wire2: int) -> Circuit:
+        return self.gate("swap", wire1, wire2)
+
+    def iswap(self, wire1: int, wire2: int) -> Circuit:
+        return self.gate("iswap", wire1, wire2)
+
+    def crx(self, theta: Any, control: int, target: int) -> Circuit:
+        return self.gate("crx", theta, control, target)
+
+    def cry(self, theta: Any, control: int, target: int) -> Circuit:
+        return self.gate("cry", theta, control, target)
+
+    def crz(self, theta: Any, control: int, target: int) -> Circuit:
+        return self.gate("crz", theta, control, target)
+
+    def cp(self, theta: Any, control: int, target: int) -> Circuit:
+        return self.gate("cp", theta, control, target)
+
+    def rxx(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        return self.gate("rxx", theta, wire1, wire2)
+
+    def ryy(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        return self.gate("ryy", theta, wire1, wire2)
+
+    def rzz(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        return self.gate("rzz", theta, wire1, wire2)
+
+    def ccx(self, control1: int, control2: int, target: int) -> Circuit:
+        return self.gate("ccx", control1, control2, target)
+
+    def cswap(self, control: int, target1: int, target2: int) -> Circuit:
+        return self.gate("cswap", control, target1, target2)
+
+
+def substitute(expr: Expr, mapping: dict[Symbol, Expr]) -> Expr:
+    """Replace symbols in ``expr`` according to ``mapping``."""
+    if isinstance(expr, Symbol):
+        return mapping.get(expr, expr)
+    if isinstance(expr, Const):
+        return expr
+    fields = {name: getattr(expr, name) for name in expr.__dataclass_fields__}
+    return type(expr)(**{k: substitute(v, mapping) if isinstance(v, Expr) else v for k, v in fields.items()})
+
+
+def _count(n: Any, what: str) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {n!r}")
+    return int(n)
+
+
+def _wires(wires: Sequence[Any], num_wires: int) -> tuple[int, ...]:
+    out = []
+    for w in wires:
+        if not isinstance(w, (int, np.integer)) or isinstance(w, bool):
+            raise TypeError(f"wires must be integers, got {w!r} ({type(w).__name__})")
+        if not 0 <= w < num_wires:
+            raise ValueError(f"wire {w} is out of range for a circuit of {num_wires} wires (valid: 0..{num_wires - 1})")
+        out.append(int(w))
+    if len(set(out)) != len(out):
+        raise ValueError(f"wires {tuple(out)} repeat a wire; a gate acts on distinct wires")
+    return tuple(out)
