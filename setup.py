@@ -43,5 +43,6 @@ setup(
     extras_require={"gpu": ["cupy-cuda12x>=13"], "test": TEST, "bench": BENCH},
     entry_points={
         "console_scripts": ["qmlsim=qmlsim.cli:main"],
+        "pennylane.plugins": ["qmlsim.statevector=qmlsim.simulators.executors.pennylane_device:QmlsimDevice"],
     },
 )
