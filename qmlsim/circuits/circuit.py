@@ -86,15 +86,39 @@ class Circuit:
         'rx'
     """
 
-    __slots__ = ("num_wires", "ops", "num_inputs", "num_weights")
+    __slots__ = ("num_wires", "_ops", "_num_inputs", "_num_weights", "_key")
 
     def __init__(self, num_wires: int):
         if not isinstance(num_wires, (int, np.integer)) or isinstance(num_wires, bool) or num_wires < 1:
             raise ValueError(f"num_wires must be a positive integer, got {num_wires!r}")
         self.num_wires = int(num_wires)
-        self.ops: list[Op] = []
-        self.num_inputs = 0
-        self.num_weights = 0
+        self._ops: list[Op] = []
+        self._num_inputs = 0
+        self._num_weights = 0
+        self._key: tuple | None = None
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        """The ops in order (read-only: build with the gate methods, ``append`` or ``compose``)."""
+        return tuple(self._ops)
+
+    @property
+    def num_inputs(self) -> int:
+        return self._num_inputs
+
+    @num_inputs.setter
+    def num_inputs(self, value: int) -> None:
+        self._num_inputs = value
+        self._key = None
+
+    @property
+    def num_weights(self) -> int:
+        return self._num_weights
+
+    @num_weights.setter
+    def num_weights(self, value: int) -> None:
+        self._num_weights = value
+        self._key = None
 
     # --- symbols -------------------------------------------------------------
     def inputs(self, n: int) -> tuple[Symbol, ...]:
@@ -113,7 +137,8 @@ class Circuit:
     def append(self, op: Op) -> Circuit:
         """Validate and append one op. All gate methods go through here."""
         self._check_op(op)
-        self.ops.append(op)
+        self._ops.append(op)
+        self._key = None
         return self
 
     def gate(self, name: str, *args: Any) -> Circuit:
@@ -206,7 +231,7 @@ class Circuit:
     def inverse(self) -> Circuit:
         """A new circuit applying the inverse: reversed order, every op adjoint."""
         out = self._empty_like(self.num_wires)
-        out.ops = [replace(op, adjoint=not op.adjoint) for op in reversed(self.ops)]
+        out._ops = [replace(op, adjoint=not op.adjoint) for op in reversed(self._ops)]
         return out
 
     def controlled(self, num_controls: int = 1) -> Circuit:
@@ -218,15 +243,15 @@ class Circuit:
         k = _count(num_controls, "num_controls")
         out = self._empty_like(self.num_wires + k)
         ctrl = tuple(range(k))
-        out.ops = [
+        out._ops = [
             replace(op, wires=tuple(w + k for w in op.wires), controls=ctrl + tuple(w + k for w in op.controls))
-            for op in self.ops
+            for op in self._ops
         ]
         return out
 
     def copy(self) -> Circuit:
         out = self._empty_like(self.num_wires)
-        out.ops = list(self.ops)
+        out._ops = list(self._ops)
         return out
 
     def _empty_like(self, num_wires: int) -> Circuit:
@@ -237,14 +262,16 @@ class Circuit:
     # --- inspection ----------------------------------------------------------
     @property
     def key(self) -> tuple:
-        """Hashable structure (ops, wires, symbols): equal keys compile to the same program."""
-        return (self.num_wires, self.num_inputs, self.num_weights, tuple(op.key for op in self.ops))
+        """Hashable structure (ops, wires, symbols): equal keys compile to the same program (memoised)."""
+        if self._key is None:
+            self._key = (self.num_wires, self._num_inputs, self._num_weights, tuple(op.key for op in self._ops))
+        return self._key
 
     def __len__(self) -> int:
-        return len(self.ops)
+        return len(self._ops)
 
     def __iter__(self) -> Iterator[Op]:
-        return iter(self.ops)
+        return iter(self._ops)
 
     def __repr__(self) -> str:
         lines = [f"Circuit(num_wires={self.num_wires}, num_inputs={self.num_inputs}, num_weights={self.num_weights})"]
@@ -252,9 +279,10 @@ class Circuit:
         return "\n".join(lines)
 
     def __getstate__(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_key"}
 
     def __setstate__(self, state: dict) -> None:
+        self._key = None
         for name, value in state.items():
             object.__setattr__(self, name, value)
 

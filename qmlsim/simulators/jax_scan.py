@@ -1,0 +1,160 @@
+"""JAX: run long circuits as one ``lax.scan`` so compile time does not grow with circuit length.
+
+An unrolled ``jax.jit`` of a circuit compiles every gate separately (tens of seconds
+for a thousand gates). Here the steps become rows of a table (branch index, wires,
+angles) scanned by one loop whose body switches between a few branches: one per gate
+kind, each applying its matrix on wires given as data through index arithmetic.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from qmlsim.circuits.gates import controlled_matrix
+from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program, Step, apply_step, target_operator
+
+__all__ = ["run_scan", "MAX_DYNAMIC_WIRES"]
+
+# ops on at most this many wires (controls included) use the wires-as-data kernel
+MAX_DYNAMIC_WIRES = 3
+
+
+def _full_matrix(step: Step, operator: Any, xp: Any) -> Any:
+    """The step's operator as a dense matrix on ``controls + targets`` (``(..., D, D)``)."""
+    if step.kind == KIND_PERMUTATION:
+        matrix = xp.asarray(np.eye(len(operator))[list(operator)])
+    elif step.kind == KIND_DIAGONAL:
+        matrix = operator[..., :, None] * xp.eye(operator.shape[-1], dtype=operator.dtype)
+    else:
+        matrix = operator
+    return controlled_matrix(matrix, len(step.controls), xp) if step.controls else matrix
+
+
+def _apply_on_dynamic_wires(state: Any, matrix: Any, wires: Any, k: int, num_wires: int, xp: Any) -> Any:
+    """Apply a ``(rows, D, D)`` matrix on ``k`` wires whose numbers are traced values.
+
+    ``state`` is flat ``(batch, 2**num_wires)``. The ``2**k`` index sets are built by
+    inserting the wires' bits into a counter (wire 0 is the most significant bit).
+    """
+    positions = num_wires - 1 - wires  # bit position of each wire
+    order = xp.sort(positions)
+    base = xp.arange(2 ** (num_wires - k))
+    for p in [order[i] for i in range(k)]:  # insert a zero bit at each position, lowest first
+        low = base & ((1 << p) - 1)
+        base = ((base >> p) << (p + 1)) | low
+    indices = []
+    for local in range(2**k):
+        idx = base
+        for i in range(k):
+            if (local >> (k - 1 - i)) & 1:  # bit i of the local index belongs to wires[i]
+                idx = idx | (1 << positions[i])
+        indices.append(idx)
+    index = xp.stack(indices)  # (D, M)
+    gathered = state[:, index]  # (batch, D, M)
+    updated = xp.einsum("bij,bjm->bim", matrix, gathered)
+    return state.at[:, index].set(updated)
+
+
+def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
+    """Final states ``(batch, 2, ..., 2)`` computed by a ``lax.scan`` over the program's steps."""
+    import jax  # noqa: PLC0415 - JAX backend only
+
+    xp = program.backend.xp
+    n = program.num_wires
+    rows = batch if any(a.depends_on_inputs for a in program.angles) else 1
+    angles, angle_index = _angle_matrix(program, x, weights, rows)
+    width = max((len(s.slots) for s in program.steps), default=0) or 1
+    keys: dict[Any, int] = {}
+    branches: list[Callable] = []
+    branch_of, wire_rows, param_rows = [], [], []
+    padding = angles.shape[0] - 1  # the last row of `angles` is zeros
+    for index, step in enumerate(program.steps):
+        all_wires = step.controls + step.targets
+        dynamic = len(all_wires) <= MAX_DYNAMIC_WIRES
+        key = (
+            step.op.name,
+            step.adjoint,
+            len(step.controls),
+            len(step.targets),
+            None if dynamic else all_wires,
+            index if step.gate is None else None,
+        )
+        if key not in keys:
+            keys[key] = len(branches)
+            branches.append(_branch(program, step, dynamic))
+        branch_of.append(keys[key])
+        wire_rows.append(list(all_wires) + [0] * (MAX_DYNAMIC_WIRES - len(all_wires)) if dynamic else [0] * MAX_DYNAMIC_WIRES)
+        param_rows.append([angle_index[i] for i in step.slots] + [padding] * (width - len(step.slots)))
+    table = xp.transpose(angles[xp.asarray(np.asarray(param_rows, dtype=np.int32))], (0, 2, 1))  # (steps, rows, width)
+    state = program.initial_state(batch).reshape(batch, -1)
+
+    def body(state: Any, item: tuple) -> tuple:
+        branch, wires, params = item
+        return jax.lax.switch(branch, branches, state, wires, params), None
+
+    items = (xp.asarray(np.asarray(branch_of, dtype=np.int32)), xp.asarray(np.asarray(wire_rows, dtype=np.int32)), table)
+    state, _ = jax.lax.scan(body, state, items)
+    return state.reshape((batch,) + (2,) * n)
+
+
+def _angle_matrix(program: Program, x: Any, weights: Any, rows: int) -> tuple[Any, list[int]]:
+    """All angles as one ``(num_sources + 1, rows)`` array and each angle's row in it.
+
+    Plain weights and inputs are gathered in one operation each, constants are one
+    literal, and only compound expressions are evaluated one by one: few XLA ops for
+    any circuit length.
+    """
+    from qmlsim.circuits.expressions import Const, Symbol, compile_expressions  # noqa: PLC0415
+
+    xp, real = program.backend.xp, program.real_dtype
+    num_w, num_x = weights.shape[0], x.shape[1]
+    constants: list[float] = []
+    compound: list[Any] = []
+    index: list[Any] = []
+    for angle in program.angles:
+        if isinstance(angle, Symbol):
+            index.append(("w", angle.index) if angle.kind == "w" else ("x", angle.index))
+        elif isinstance(angle, Const):
+            index.append(("c", len(constants)))
+            constants.append(angle.value)
+        else:
+            index.append(("e", len(compound)))
+            compound.append(angle)
+    blocks = [xp.broadcast_to(weights[:, None], (num_w, rows))]
+    depends = any(a.depends_on_inputs for a in program.angles)
+    blocks.append(xp.transpose(x) if depends else xp.zeros((num_x, rows), dtype=real))
+    blocks.append(xp.broadcast_to(xp.asarray(np.asarray(constants, dtype=real))[:, None], (len(constants), rows)))
+    if compound:
+        values = compile_expressions(compound)(x, weights, xp)
+        blocks.append(xp.stack([xp.broadcast_to(xp.asarray(v, dtype=real), (rows,)) for v in values]))
+    blocks.append(xp.zeros((1, rows), dtype=real))
+    offsets = {"w": 0, "x": num_w, "c": num_w + num_x, "e": num_w + num_x + len(constants)}
+    return xp.concatenate([b.astype(real) for b in blocks]), [offsets[kind] + i for kind, i in index]
+
+
+def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
+    xp, dtype, n = program.backend.xp, program.dtype, program.num_wires
+    k = len(step.controls) + len(step.targets)
+
+    def operator_for(params: Any) -> Any:
+        if step.constant is not None:
+            return step.constant
+        return target_operator(step, [params[:, j] for j in range(len(step.slots))], xp, dtype)
+
+    if dynamic:
+
+        def branch(state: Any, wires: Any, params: Any) -> Any:
+            matrix = _full_matrix(step, operator_for(params), xp)
+            if matrix.ndim == 2:
+                matrix = matrix[None]
+            matrix = xp.broadcast_to(matrix, (state.shape[0],) + matrix.shape[1:])
+            return _apply_on_dynamic_wires(state, matrix, wires[:k], k, n, xp)
+
+    else:
+
+        def branch(state: Any, wires: Any, params: Any) -> Any:
+            shaped = state.reshape((state.shape[0],) + (2,) * n)
+            return apply_step(shaped, step, operator_for(params), program.backend).reshape(state.shape[0], -1)
+
+    return branch

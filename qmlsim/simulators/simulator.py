@@ -1,0 +1,317 @@
+"""The user-facing statevector simulator: validation at the boundary, batching, chunking, results.
+
+>>> import numpy as np
+>>> from qmlsim.circuits import Circuit, Z
+>>> c = Circuit(2); x = c.inputs(1); _ = c.ry(x[0], 0).cx(0, 1)
+>>> sim = Simulator()
+>>> np.round(sim.expval(c, Z(0) @ Z(1), x=np.array([[0.0], [np.pi]])), 6).tolist()
+[1.0, 1.0]
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from qmlsim.circuits.circuit import Circuit
+from qmlsim.circuits.observables import Observable
+from qmlsim.simulators import measurements
+from qmlsim.simulators.backends import DTYPES, REAL_DTYPES, Backend, available_memory_bytes, get_backend
+from qmlsim.simulators.gradients import JACOBIANS
+from qmlsim.simulators.program import Program, compile_circuit
+
+__all__ = ["Simulator"]
+
+# Working memory of one row relative to one state: the state, a kernel's output and
+# temporaries; the adjoint method holds two states plus a derivative product.
+_WORK_FACTOR = {"run": 3, "jacobian": 5}
+# Rows processed per chunk are limited to this share of available memory.
+_CHUNK_SHARE = 0.25
+
+
+def _is_tracer(value: Any) -> bool:
+    try:
+        import jax  # noqa: PLC0415
+
+        return isinstance(value, jax.core.Tracer)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Backend) -> Any:
+    return backend.xp.stack([measurements.expval(state, o, backend) for o in observables], axis=1)
+
+
+class Simulator:
+    """Batched statevector simulator (final class); satisfies the ``Executor`` protocol.
+
+    Args:
+        backend: ``"numpy"`` (default), ``"jax"``, ``"cupy"`` or a :class:`Backend`.
+        dtype: ``"complex128"`` (default) or ``"complex64"``.
+        max_chunk_rows: cap on rows simulated at once (default: from available memory).
+
+    Example:
+        >>> from qmlsim.circuits import Circuit
+        >>> c = Circuit(1); _ = c.h(0)
+        >>> Simulator().probs(c).round(3).tolist()
+        [0.5, 0.5]
+    """
+
+    supports_statevector = True
+
+    def __init__(self, backend: str | Backend = "numpy", dtype: str = "complex128", max_chunk_rows: int | None = None):
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        self.backend = get_backend(backend, dtype)
+        self.dtype = dtype
+        self.max_chunk_rows = max_chunk_rows
+
+    def __repr__(self) -> str:
+        return f"Simulator(backend={self.backend.name!r}, dtype={self.dtype!r})"
+
+    # --- validation --------------------------------------------------------------
+    def _prepare(self, circuit: Circuit, x: Any, weights: Any) -> tuple[Program, Any, Any, bool]:
+        if not isinstance(circuit, Circuit):
+            raise TypeError(f"expected a qmlsim Circuit, got {type(circuit).__name__}")
+        xp = self.backend.xp
+        real = REAL_DTYPES[self.dtype]
+        single = False
+        if x is None:
+            if circuit.num_inputs:
+                raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
+            x = np.zeros((1, 0))
+            single = True
+        x = x if _is_tracer(x) else self._host_checked(x, "x")
+        if x.ndim == 1:
+            x, single = x[None, :], True
+        if x.ndim != 2 or x.shape[1] != circuit.num_inputs:
+            raise ValueError(
+                f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {tuple(x.shape)}"
+            )
+        if weights is None:
+            if circuit.num_weights:
+                raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
+            weights = np.zeros(0)
+        weights = weights if _is_tracer(weights) else self._host_checked(weights, "weights")
+        if weights.ndim != 1 or weights.shape[0] != circuit.num_weights:
+            raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(weights.shape)}")
+        program = compile_circuit(circuit, self.backend, self.dtype)
+        return program, xp.asarray(x, dtype=real), xp.asarray(weights, dtype=real), single
+
+    def _host_checked(self, value: Any, name: str) -> Any:
+        plain = isinstance(value, (np.ndarray, list, tuple, float, int, np.generic))
+        host = np.asarray(value) if plain else self.backend.to_host(value)
+        if host.dtype.kind == "c":
+            raise TypeError(f"{name} must be real, got complex values")
+        if host.dtype.kind not in "fiub":
+            raise TypeError(f"{name} must be a real numeric array, got dtype {host.dtype}")
+        if not np.all(np.isfinite(host)):
+            raise ValueError(f"{name} contains NaN or infinite values; clean the data before simulating")
+        return host
+
+    def _chunk_rows(self, num_wires: int, batch: int, purpose: str) -> int:
+        itemsize = np.dtype(DTYPES[self.dtype]).itemsize
+        per_row = itemsize * 2**num_wires * _WORK_FACTOR[purpose]
+        available = available_memory_bytes()
+        if per_row > available:
+            raise MemoryError(
+                f"a {num_wires}-wire state needs {itemsize * 2**num_wires / 2**30:.2f} GiB in {self.dtype} "
+                f"(about {per_row / 2**30:.2f} GiB with working copies) but only {available / 2**30:.2f} GiB is available; "
+                "use dtype='complex64' or fewer wires"
+            )
+        rows = max(1, int(available * _CHUNK_SHARE // per_row))
+        if self.max_chunk_rows is not None:
+            rows = min(rows, self.max_chunk_rows)
+        return min(rows, batch)
+
+    def _check_result_fits(self, batch: int, row_bytes: int, what: str) -> None:
+        need = batch * row_bytes
+        available = available_memory_bytes()
+        if need > 0.8 * available:
+            raise MemoryError(
+                f"{what} for {batch} rows needs {need / 2**30:.2f} GiB but only {available / 2**30:.2f} GiB is available; "
+                "pass a smaller batch, use dtype='complex64', or ask for probs/expval which are computed in chunks"
+            )
+
+    def _chunked(self, fn: Any, program: Program, x: Any, purpose: str = "run") -> Any:
+        """Apply ``fn(x_chunk) -> array with batch axis first`` over memory-bounded chunks."""
+        batch = x.shape[0]
+        rows = self._chunk_rows(program.num_wires, batch, purpose)
+        if rows >= batch:
+            return fn(x)
+        xp = self.backend.xp
+        return xp.concatenate([fn(x[i : i + rows]) for i in range(0, batch, rows)], axis=0)
+
+    def _to_output(self, value: Any, single: bool) -> Any:
+        value = value[0] if single else value
+        return value
+
+    # --- results -----------------------------------------------------------------
+    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> Any:
+        """Final states.
+
+        Args:
+            circuit: the circuit.
+            x: inputs ``(batch, num_inputs)``, or one row ``(num_inputs,)``, or ``None``.
+            weights: ``(num_weights,)`` or ``None``.
+
+        Returns:
+            ``(batch, 2**num_wires)`` complex, or ``(2**num_wires,)`` for a single row.
+        """
+        program, x, weights, single = self._prepare(circuit, x, weights)
+        self._check_result_fits(x.shape[0], np.dtype(DTYPES[self.dtype]).itemsize * 2**circuit.num_wires, "statevector")
+        run = program.function("statevector", lambda: lambda xc, w: program.run(xc, w).reshape(xc.shape[0], -1))
+        states = self._chunked(lambda xc: run(xc, weights), program, x)
+        return self._to_output(states, single)
+
+    def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> Any:
+        """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant)."""
+        program, x, weights, single = self._prepare(circuit, x, weights)
+        wires = self._check_wires(wires, circuit.num_wires)
+        xp = self.backend.xp
+        run = program.function(("probs", wires), lambda: lambda xc, w: measurements.probs(program.run(xc, w), xp, wires))
+        out = self._chunked(lambda xc: run(xc, weights), program, x)
+        return self._to_output(out, single)
+
+    def expval(
+        self,
+        circuit: Circuit,
+        observables: Observable | Sequence[Observable],
+        x: Any = None,
+        weights: Any = None,
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """Expectation values ``(batch,)`` for one observable, ``(batch, k)`` for a list.
+
+        With ``shots``, each Pauli term is estimated from ``shots`` measurements in its
+        eigenbasis (seeded by ``seed``); otherwise values are exact.
+        """
+        obs_list, is_list = self._observables(observables, circuit.num_wires)
+        program, x, weights, single = self._prepare(circuit, x, weights)
+        backend = self.backend
+        xp = backend.xp
+        if shots is not None:
+            values = self._shot_expvals(circuit, obs_list, x, weights, self._check_shots(shots), seed)
+        else:
+            run = program.function(
+                ("expval", tuple(obs_list)),
+                lambda: lambda xc, w: _stacked_expvals(program.run(xc, w), obs_list, backend),
+            )
+            values = self._chunked(lambda xc: run(xc, weights), program, x)
+        values = values if is_list else values[:, 0]
+        return self._to_output(values, single)
+
+    def sample(
+        self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None,
+        wires: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Measurement outcomes in the computational basis.
+
+        Returns:
+            int array ``(batch, shots, k)`` of 0/1 bits in wire order (``k`` = number of
+            sampled wires, all by default); ``(shots, k)`` for a single or absent ``x``.
+        """
+        shots = self._check_shots(shots)
+        probabilities = self.backend.to_host(self.probs(circuit, x=x, weights=weights, wires=wires))
+        single = probabilities.ndim == 1
+        probabilities = np.atleast_2d(probabilities).astype(np.float64)
+        k = circuit.num_wires if wires is None else len(wires)
+        rng = np.random.default_rng(seed)
+        bits = measurements.indices_to_bits(measurements.sample_indices(probabilities, shots, rng), k)
+        return bits[0] if single else bits
+
+    def jacobian(
+        self,
+        circuit: Circuit,
+        observables: Observable | Sequence[Observable],
+        x: Any = None,
+        weights: Any = None,
+        method: str = "adjoint",
+        argnum: str = "weights",
+    ) -> Any:
+        """Jacobian of expectation values.
+
+        Args:
+            method: ``"adjoint"``, ``"parameter-shift"``, ``"finite-diff"`` or ``"backprop"`` (JAX backend).
+            argnum: ``"weights"`` or ``"x"``.
+
+        Returns:
+            ``(batch, P)`` for one observable, ``(batch, k, P)`` for a list of ``k``,
+            with ``P`` the number of weights or inputs; the batch axis is dropped for a single row.
+        """
+        jac = JACOBIANS.get(method)
+        if jac is None:
+            raise ValueError(f"unknown gradient method {method!r}; choose one of {', '.join(JACOBIANS)}")
+        if method == "backprop" and self.backend.name != "jax":
+            raise ValueError('method="backprop" needs the JAX backend: Simulator(backend="jax")')
+        if argnum not in ("weights", "x"):
+            raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
+        obs_list, is_list = self._observables(observables, circuit.num_wires)
+        program, x, weights, single = self._prepare(circuit, x, weights)
+        if method == "backprop":
+            run = program.function(("backprop", tuple(obs_list), argnum), lambda: lambda xc, w: jac(program, obs_list, xc, w, argnum))
+        else:
+            run = lambda xc, w: jac(program, obs_list, xc, w, argnum)  # noqa: E731 - eager sweeps
+        out = self._chunked(lambda xc: run(xc, weights), program, x, "jacobian")
+        out = out if is_list else out[:, 0]
+        return self._to_output(out, single)
+
+    # --- helpers -----------------------------------------------------------------
+    def _observables(self, observables: Any, num_wires: int) -> tuple[list[Observable], bool]:
+        is_list = isinstance(observables, (list, tuple))
+        obs_list = list(observables) if is_list else [observables]
+        for o in obs_list:
+            if not isinstance(o, Observable):
+                raise TypeError(f"observables must be qmlsim Observables (X(0) @ Z(1), Hermitian(...)), got {type(o).__name__}")
+            bad = [w for w in o.wires if w >= num_wires]
+            if bad:
+                raise ValueError(f"observable acts on wire(s) {bad} but the circuit has {num_wires} wires")
+        return obs_list, is_list
+
+    @staticmethod
+    def _check_wires(wires: Sequence[int] | None, num_wires: int) -> tuple[int, ...] | None:
+        if wires is None:
+            return None
+        wires = tuple(int(w) for w in ([wires] if isinstance(wires, (int, np.integer)) else wires))
+        if any(not 0 <= w < num_wires for w in wires) or len(set(wires)) != len(wires):
+            raise ValueError(f"wires {wires} must be distinct and in 0..{num_wires - 1}")
+        return wires
+
+    @staticmethod
+    def _check_shots(shots: Any) -> int:
+        if not isinstance(shots, (int, np.integer)) or isinstance(shots, bool) or shots < 1:
+            raise ValueError(f"shots must be a positive integer, got {shots!r}")
+        return int(shots)
+
+    def _shot_expvals(self, circuit: Circuit, obs_list: list[Observable], x: Any, weights: Any, shots: int, seed: Any) -> Any:
+        """Sampled estimates: every term measured in its own eigenbasis."""
+        from qmlsim.circuits.observables import HermitianTerm  # noqa: PLC0415 - local to the shots path
+
+        rng = np.random.default_rng(seed)
+        x_host, w_host = self.backend.to_host(x), self.backend.to_host(weights)
+        results = np.zeros((x_host.shape[0], len(obs_list)))
+        for o, obs in enumerate(obs_list):
+            for term in obs.terms:
+                if isinstance(term, HermitianTerm):
+                    evals, evecs = np.linalg.eigh(term.matrix)
+                    rotated = circuit.copy().unitary(evecs.conj().T, term.wires)
+                    p = np.atleast_2d(self.backend.to_host(self.probs(rotated, x_host, w_host, wires=term.wires)))
+                    idx = measurements.sample_indices(p, shots, rng)
+                    results[:, o] += term.coeff * evals[idx].mean(axis=1)
+                    continue
+                if not term.word:
+                    results[:, o] += term.coeff
+                    continue
+                rotated = circuit.copy()
+                for wire, letter in term.word:
+                    if letter == "X":
+                        rotated.h(wire)
+                    elif letter == "Y":
+                        rotated.sdg(wire).h(wire)
+                wires = term.wires
+                p = np.atleast_2d(self.backend.to_host(self.probs(rotated, x_host, w_host, wires=wires)))
+                idx = measurements.sample_indices(p, shots, rng)
+                parity = np.array([(-1) ** bin(i).count("1") for i in range(2 ** len(wires))])
+                results[:, o] += term.coeff * parity[idx].mean(axis=1)
+        return self.backend.xp.asarray(results)
