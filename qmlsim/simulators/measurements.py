@@ -4,7 +4,7 @@
 >>> from qmlsim.circuits import Z
 >>> from qmlsim.simulators.backends import get_backend
 >>> state = np.array([[1, 0, 0, 1]], complex).reshape(1, 2, 2) / np.sqrt(2)
->>> expval(state, Z(0) @ Z(1), get_backend("numpy")).tolist()
+>>> expval(state, Z(0) @ Z(1), get_backend("numpy")).round(12).tolist()
 [1.0]
 """
 from __future__ import annotations
