@@ -54,6 +54,8 @@ from pennylane.exceptions import DeviceError  # noqa: E402
 from pennylane.measurements import (  # noqa: E402
     ExpectationMP,
     ProbabilityMP,
+    SampleMeasurement,
+    StateMeasurement,
     StateMP,
     VarianceMP,
 )
@@ -65,19 +67,20 @@ __all__ = ["QmlsimDevice"]
 _NUMPY = get_backend("numpy")
 # Operations the device runs without decomposing (besides adjoints and controlled versions of them).
 _NATIVE = frozenset(PENNYLANE_GATES) | {"QubitUnitary", "GlobalPhase", "MultiControlledX"}
-_ANALYTIC_MPS = frozenset(
-    {"ExpectationMP", "VarianceMP", "ProbabilityMP", "StateMP", "DensityMatrixMP", "PurityMP", "VnEntropyMP", "MutualInfoMP"}
-)
-_SAMPLE_MPS = frozenset({"ExpectationMP", "VarianceMP", "ProbabilityMP", "SampleMP", "CountsMP"})
 _OBSERVABLES = frozenset(
-    {"Identity", "PauliX", "PauliY", "PauliZ", "Hadamard", "Hermitian", "Projector", "SProd", "Prod", "Sum", "LinearCombination"}
+    {"Identity", "PauliX", "PauliY", "PauliZ", "Hadamard", "Hermitian", "Projector", "SparseHamiltonian", "SProd", "Prod", "Sum", "LinearCombination"}
 )
+
+
+def _matrix_only(op: Any) -> bool:
+    """Operations run as their matrix: user matrices, and gates PennyLane cannot decompose."""
+    return op.name == "QubitUnitary" or (op.name not in _NATIVE and op.has_matrix and not op.has_decomposition)
 
 
 def _supported_operation(op: Any) -> bool:
     if isinstance(op, (qml.ops.Adjoint, qml.ops.Controlled)) and op.name not in _NATIVE:
         return _supported_operation(op.base)
-    if op.name == "QubitUnitary":
+    if _matrix_only(op):
         return op.batch_size is None
     return op.name in _NATIVE
 
@@ -89,7 +92,7 @@ def _adjoint_operation(op: Any) -> bool:
     base = op
     while isinstance(base, (qml.ops.Adjoint, qml.ops.Controlled)) and base.name not in _NATIVE:
         base = base.base
-    return base.name != "QubitUnitary" or not any(qml.math.requires_grad(d) for d in base.data)
+    return not _matrix_only(base) or not any(qml.math.requires_grad(d) for d in base.data)
 
 
 def _supported_observable(obs: Any) -> bool:
@@ -111,7 +114,7 @@ def _split_when_sampling(tape: Any) -> tuple[list, Any]:
 @transform
 def _expand_broadcast_matrices(tape: Any) -> tuple[list, Any]:
     """Broadcast user matrices cannot become circuit inputs: run those tapes row by row."""
-    if tape.batch_size and any(op.name == "QubitUnitary" and op.batch_size for op in tape.operations):
+    if tape.batch_size and any(_matrix_only(op) and op.batch_size for op in tape.operations):
         return broadcast_expand(tape)
     return [tape], _first
 
@@ -169,8 +172,6 @@ class QmlsimDevice(Device):
             raise DeviceError(
                 f"{self.name} handles mid-circuit measurements by deferring them; mcm_method={mcm.mcm_method!r} is not supported"
             )
-        if mcm.postselect_mode not in (None, "hw-like", "fill-shots"):
-            raise DeviceError(f"postselect_mode={mcm.postselect_mode!r} is not supported by {self.name}")
         updates["mcm_config"] = replace(mcm, mcm_method="deferred")
         for option in config.device_options:
             raise DeviceError(f"device option {option!r} is not supported by {self.name}")
@@ -192,8 +193,8 @@ class QmlsimDevice(Device):
         program.add_transform(validate_device_wires, self.wires, name=self.name)
         program.add_transform(
             validate_measurements,
-            analytic_measurements=lambda mp: type(mp).__name__ in _ANALYTIC_MPS,
-            sample_measurements=lambda mp: type(mp).__name__ in _SAMPLE_MPS,
+            analytic_measurements=lambda mp: isinstance(mp, StateMeasurement),
+            sample_measurements=lambda mp: isinstance(mp, SampleMeasurement),
             name=self.name,
         )
         program.add_transform(validate_observables, stopping_condition=_supported_observable, name=self.name)
@@ -314,11 +315,7 @@ class QmlsimDevice(Device):
                     plain_samples = self._draw(state, total, n)
                 samples = plain_samples
             else:
-                rotated = state
-                for gate in obs.diagonalizing_gates():
-                    matrix = np.asarray(qml.matrix(gate), dtype=state.dtype)
-                    rotated = kernels.apply_matrix(rotated, matrix, [wire_map[w] for w in gate.wires], np)
-                samples = self._draw(rotated, total, n)
+                samples = self._draw(_rotate(state, obs.diagonalizing_gates(), wire_map), total, n)
             outcomes = []
             for lower, upper in tape.shots.bins():
                 chunk = samples[:, lower:upper, :]
@@ -361,6 +358,14 @@ def _diagonal(obs: Any) -> bool:
     return not obs.diagonalizing_gates()
 
 
+def _rotate(state: np.ndarray, gates: Sequence[Any], wire_map: dict) -> np.ndarray:
+    """Apply a measurement's diagonalizing gates to states ``(rows, 2, ..., 2)``."""
+    for gate in gates:
+        matrix = np.asarray(qml.matrix(gate), dtype=state.dtype)
+        state = kernels.apply_matrix(state, matrix, [wire_map[w] for w in gate.wires], np)
+    return state
+
+
 def _analytic(mp: Any, state: np.ndarray, wire_order: list[Hashable], batched: bool) -> Any:
     """One measurement on states ``(rows, 2, ..., 2)``; vectorised for expval/var/probs/state."""
     wire_map = {w: i for i, w in enumerate(wire_order)}
@@ -376,6 +381,9 @@ def _analytic(mp: Any, state: np.ndarray, wire_order: list[Hashable], batched: b
     elif type(mp) is StateMP and not mp.wires:
         value = state.reshape(state.shape[0], -1)
     else:
+        # PennyLane's process_state expects the state already in the observable's eigenbasis
+        if mp.obs is not None:
+            state = _rotate(state, mp.obs.diagonalizing_gates(), wire_map)
         flat = state.reshape(state.shape[0], -1)
         wires = qml.wires.Wires(wire_order)
         rows = [mp.process_state(flat[r], wires) for r in range(flat.shape[0])]
