@@ -72,8 +72,11 @@ def numpy_backend() -> Backend:
     return Backend("numpy", np, np.asarray, _set_inplace, _identity)
 
 
-def cupy_backend(module: ModuleType | None = None) -> Backend:
+def cupy_backend(module: ModuleType | None = None, custatevec_library: Any = None) -> Backend:
     """The CuPy backend. ``module`` defaults to ``import cupy``.
+
+    cuQuantum's cuStateVec serves as the gate kernel for large states when installed
+    (``custatevec_library`` overrides the detection; tests pass a CPU stand-in).
 
     Raises:
         ImportError: CuPy is missing; install it with ``pip install "qmlsim[gpu]"``.
@@ -86,11 +89,11 @@ def cupy_backend(module: ModuleType | None = None) -> Backend:
                 'the "cupy" backend needs CuPy and a CUDA GPU: pip install "qmlsim[gpu]" '
                 "(or the cupy-cudaXXx wheel matching your CUDA)"
             ) from err
-    custatevec = None
-    try:  # cuQuantum's cuStateVec works on CuPy arrays; used when present
-        from cuquantum import custatevec  # noqa: PLC0415
-    except ImportError:
-        custatevec = None
+    custatevec = custatevec_library
+    if custatevec is None and getattr(module, "__name__", "") == "cupy":
+        from qmlsim.simulators.custatevec import load_library  # noqa: PLC0415 - GPU library only
+
+        custatevec = load_library()
     return Backend("cupy", module, module.asnumpy, _set_inplace, _identity, custatevec=custatevec)
 
 

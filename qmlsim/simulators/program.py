@@ -188,8 +188,13 @@ class Program:
     def evolve(self, state: Any, operators: list, start: int = 0, stop: int | None = None) -> Any:
         """Apply steps ``start..stop-1`` to ``state``."""
         stop = len(self.steps) if stop is None else stop
+        apply = apply_step
+        if self.backend.custatevec is not None:
+            from qmlsim.simulators.custatevec import step_applier  # noqa: PLC0415 - GPU library only
+
+            apply = step_applier(self.backend, state)
         for step, operator in zip(self.steps[start:stop], operators[start:stop]):
-            state = apply_step(state, step, operator, self.backend)
+            state = apply(state, step, operator, self.backend)
         return state
 
     def run(self, x: Any, weights: Any, batch: int | None = None) -> Any:
