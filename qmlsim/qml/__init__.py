@@ -1,0 +1,31 @@
+"""Quantum machine learning on qmlsim circuits: data sets, quantum kernels, classifiers, optimizers.
+
+Submodules are imported on first use of their names, so ``import qmlsim.qml`` stays light
+(``qmlsim.qml.qkan`` is a separate subpackage, never imported from here).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ad_hoc_data": "qmlsim.qml.datasets",
+    "FidelityQuantumKernel": "qmlsim.qml.kernels",
+    "TrainableFidelityQuantumKernel": "qmlsim.qml.kernels",
+    "compile_phase_program": "qmlsim.qml.kernels",
+    "kernel_target_alignment": "qmlsim.qml.kernels",
+    "QSVC": "qmlsim.qml.classifiers",
+    "VariationalClassifier": "qmlsim.qml.classifiers",
+    "spsa": "qmlsim.qml.optimizers",
+    "adam": "qmlsim.qml.optimizers",
+    "minimize_spsa": "qmlsim.qml.optimizers",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qmlsim.qml' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
