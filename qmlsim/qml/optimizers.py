@@ -94,7 +94,7 @@ def spsa(
         runs = params.shape[0]
         if learning_rate is not None:
             return SPSAState(0, np.full(runs, float(learning_rate)), int(seed))
-        deltas = _perturbation(seed, -1, (calibration_steps, runs, params.shape[1]))
+        deltas = _perturbation(seed, 0, (calibration_steps, runs, params.shape[1]))
         points = np.concatenate([params[None] + perturbation * deltas, params[None] - perturbation * deltas])
         values = np.asarray(loss(points.reshape(-1, params.shape[1]))).reshape(2, calibration_steps, runs)
         magnitude = np.abs((values[0] - values[1]) / (2 * perturbation)).mean(axis=0)
