@@ -64,6 +64,9 @@ from pennylane.transforms.core import CompilePipeline, transform  # noqa: E402
 
 __all__ = ["QmlsimDevice"]
 
+# Tape structures remembered per device (oldest dropped first).
+_STRUCTURE_CACHE_SIZE = 256
+
 _NUMPY = get_backend("numpy")
 # Operations the device runs without decomposing (besides adjoints and controlled versions of them).
 _NATIVE = frozenset(PENNYLANE_GATES) | {"QubitUnitary", "GlobalPhase", "MultiControlledX"}
@@ -149,6 +152,7 @@ class QmlsimDevice(Device):
         super().__init__(wires=wires, shots=shots)
         self._simulator = Simulator(backend=backend, dtype=dtype)
         self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._structures: dict[tuple, tuple] = {}
 
     @property
     def name(self) -> str:
@@ -260,13 +264,34 @@ class QmlsimDevice(Device):
         groups: dict[tuple, _Group] = {}
         for index, tape in enumerate(circuits):
             wire_order = self._wire_order(tape)
-            circuit, values, param_symbols = tape_to_circuit(tape.operations, wire_order, kind="x")
+            circuit, values, param_symbols = self._convert(tape, wire_order)
             rows = _rows(values, tape.batch_size)
             group = groups.get(circuit.key)
             if group is None:
                 group = groups[circuit.key] = _Group(circuit)
             group.add((index, tape, wire_order, param_symbols), rows)
         return list(groups.values())
+
+    def _convert(self, tape: Any, wire_order: list[Hashable]) -> tuple[Any, list[Any], list[int | None]]:
+        """``tape_to_circuit`` memoised by the tape's structure (names, wires, control values).
+
+        Converting gate by gate is the device's main cost on small circuits; tapes that
+        differ only in angles reuse the circuit and only read their parameters. Tapes with
+        matrices (whose values are part of the structure) are converted every time.
+        """
+        signature = (tuple(wire_order), tuple(_op_signature(op) for op in tape.operations))
+        cached = self._structures.get(signature)
+        params = tape.get_parameters(trainable_only=False)
+        if cached is not None:
+            circuit, param_symbols = cached
+            return circuit, [params[j] for j, k in enumerate(param_symbols) if k is not None], param_symbols
+        circuit, values, param_symbols = tape_to_circuit(tape.operations, wire_order, kind="x")
+        operation_params = len(params) - sum(len(mp.obs.data) if mp.obs is not None else 0 for mp in tape.measurements)
+        if None not in param_symbols and len(values) == len(param_symbols) == operation_params:
+            if len(self._structures) >= _STRUCTURE_CACHE_SIZE:
+                self._structures.pop(next(iter(self._structures)))
+            self._structures[signature] = (circuit, param_symbols)
+        return circuit, values, param_symbols
 
     def _states(self, group: _Group) -> list[np.ndarray]:
         """Final states per member: ``(rows, 2, ..., 2)`` complex on the host."""
@@ -330,6 +355,14 @@ class QmlsimDevice(Device):
     def _draw(self, state: np.ndarray, shots: int, n: int) -> np.ndarray:
         p = np.abs(state.reshape(state.shape[0], -1)) ** 2
         return measurements.indices_to_bits(measurements.sample_indices(p, shots, self._rng), n)
+
+
+def _op_signature(op: Any) -> tuple:
+    if isinstance(op, qml.ops.Controlled):
+        # read the stored hyperparameters: Controlled.wires is rebuilt on every access
+        hyper = op.hyperparameters
+        return (op.name, tuple(hyper["control_wires"]), tuple(hyper["control_values"]), _op_signature(op.base))
+    return (op.name, tuple(op.wires))
 
 
 class _Group:
