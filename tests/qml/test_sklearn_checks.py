@@ -1,0 +1,44 @@
+"""scikit-learn conformance of the quantum estimators: parametrize_with_checks, Pipeline, GridSearchCV, clone, pickle."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from qmlsim.qml.classifiers import QSVC, VariationalClassifier
+from qmlsim.qml.datasets import ad_hoc_data
+from qmlsim.qml.kernels import FidelityQuantumKernel
+
+# Small settings keep the checks fast: the generic checks fit on up to 300 rows.
+ESTIMATORS = [QSVC(), VariationalClassifier(reps=1, maxiter=3, learning_rate=0.1, random_state=0)]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return ad_hoc_data(10, 10, seed=0)
+
+
+def test_pipeline_and_grid_search(data):
+    x_train, y_train, x_test, y_test = data
+    pipe = make_pipeline(FunctionTransformer(), QSVC())
+    search = GridSearchCV(pipe, {"qsvc__C": [0.1, 1.0], "qsvc__kernel": [FidelityQuantumKernel(), FidelityQuantumKernel(shots=1000, seed=0)]}, cv=2)
+    search.fit(x_train, y_train)
+    assert search.best_estimator_.score(x_test, y_test) >= 0.9
+
+
+def test_clone_and_pickle_roundtrip(data):
+    x_train, y_train, x_test, _ = data
+    for est in (QSVC(kernel=FidelityQuantumKernel(device="numpy")), VariationalClassifier(reps=1, maxiter=5, random_state=0)):
+        fitted = clone(est).fit(x_train, y_train)
+        restored = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_allclose(restored.decision_function(x_test), fitted.decision_function(x_test), atol=1e-12)
+        assert clone(est).get_params(deep=False).keys() == est.get_params(deep=False).keys()
