@@ -13,6 +13,7 @@ reorders its vectors here.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Sequence
 
@@ -146,21 +147,23 @@ def embed(matrix: np.ndarray, wires: Sequence[int], num_wires: int) -> np.ndarra
     """``matrix`` on ``wires`` as a ``(2**n, 2**n)`` operator: ``P^T (M (x) I) P``.
 
     ``P`` permutes basis states so that ``wires`` (in order) become the leading, most
-    significant bits; the identity acts on the remaining wires.
+    significant bits; the identity acts on the remaining wires. ``P`` is a permutation,
+    so the product is taken by indexing.
     """
-    wires = list(wires)
-    rest = [w for w in range(num_wires) if w not in wires]
-    order = wires + rest
-    full = np.kron(matrix, np.eye(2 ** len(rest)))
-    dim = 2**num_wires
-    perm = np.zeros((dim, dim))
-    for index in range(dim):
-        bits = [(index >> (num_wires - 1 - w)) & 1 for w in range(num_wires)]
-        new = 0
-        for w in order:
-            new = (new << 1) | bits[w]
-        perm[new, index] = 1.0
-    return perm.T @ full @ perm
+    full = np.kron(matrix, np.eye(2 ** (num_wires - len(wires))))
+    new = _reorder_index(tuple(int(w) for w in wires), num_wires)
+    return full[np.ix_(new, new)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _reorder_index(wires: tuple[int, ...], num_wires: int) -> np.ndarray:
+    """``new[i]``: basis index ``i`` with its bits reordered as ``wires + rest`` (first = most significant)."""
+    order = list(wires) + [w for w in range(num_wires) if w not in wires]
+    index = np.arange(2**num_wires)
+    new = np.zeros_like(index)
+    for w in order:
+        new = (new << 1) | ((index >> (num_wires - 1 - w)) & 1)
+    return new
 
 
 def op_matrix(op: Any, x_row: Sequence[float], weights: Sequence[float]) -> np.ndarray:
