@@ -241,3 +241,14 @@ def test_observable_to_sparse_pauli_op():
     op = to_qiskit_observable(obs, 3)
     assert isinstance(op, SparsePauliOp)
     np.testing.assert_allclose(reverse_bit_order(op.to_matrix(), 3, axes=(-2, -1)), obs.matrix(3), atol=ATOL)
+
+
+def test_importing_the_converters_needs_numpy_only():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qmlsim.circuits.convert as c; c.reverse_bit_order; "
+        "assert not {'qiskit', 'pennylane'} & set(sys.modules), sorted(m for m in sys.modules if m in ('qiskit', 'pennylane'))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
