@@ -385,13 +385,14 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
             e = self._expvals(device, points[:, :-1], X, int(rng.integers(2**31)))
             return loss_fn(e, points[:, -1], target[np.arange(points.shape[0]) % runs], R)
 
-        def value_and_grad(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def value_and_grad(points: np.ndarray, run_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
             m, n = points.shape[0], X.shape[0]
+            run_ids = np.arange(m) % runs if run_ids is None else run_ids
             rows = np.hstack([np.tile(X, (m, 1)), np.repeat(points[:, :-1], n, axis=0)])
             e = np.asarray(device.expval(self.circuit_, self._observable, x=rows), dtype=float).reshape(m, n)
             jac = np.asarray(device.jacobian(self.circuit_, self._observable, x=rows, argnum="x"), dtype=float)
             jac = jac.reshape(m, n, -1)[:, :, X.shape[1] :]
-            value, de, db = loss_fn(e, points[:, -1], target[np.arange(m) % runs], R, grad=True)
+            value, de, db = loss_fn(e, points[:, -1], target[run_ids], R, grad=True)
             return value, np.concatenate([np.einsum("mn,mnp->mp", de, jac), db[:, None]], axis=1)
 
         progress = _progress(self.verbose, int(self.maxiter), "VariationalClassifier")
@@ -475,7 +476,7 @@ def _minimize_lbfgs(value_and_grad, params, maxiter, callback, progress):
         history: list[float] = []
 
         def fun(p: np.ndarray) -> tuple[float, np.ndarray]:
-            value, gradient = value_and_grad(p[None, :])
+            value, gradient = value_and_grad(p[None, :], np.array([run]))
             return float(value[0]), gradient[0]
 
         def record(intermediate_result: Any) -> None:
