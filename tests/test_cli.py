@@ -1,0 +1,77 @@
+"""The ``qmlsim`` command: info, experiment dispatch and errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qmlsim import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fake_experiment(out_dir: str, quick: bool = False) -> dict:
+    (Path(out_dir) / "result.json").write_text(json.dumps({"quick": quick}))
+    return {"accuracy": 1.0, "quick": quick}
+
+
+def test_info_runs(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    for name in ("qmlsim", "numpy", "jax", "numba", "qiskit", "qiskit-aer", "pennylane", "scikit-learn", "cupy", "custatevec"):
+        assert name in out
+
+
+def test_info_json(capsys):
+    assert cli.main(["info", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["backends"]["numpy"] == "available"
+    assert set(report["backends"]) == {"numpy", "jax", "cupy", "custatevec"}
+    from qmlsim import __version__
+
+    assert report["versions"]["qmlsim"] == __version__
+
+
+def test_info_survives_missing_cupy(monkeypatch):
+    # an import of cupy that fails, whatever is installed
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setitem(sys.modules, "cuquantum", None)
+    status = cli.backend_status()
+    assert status["cupy"].startswith("not installed")
+    assert status["custatevec"].startswith("not installed")
+
+
+def test_console_script_module_entry():
+    out = subprocess.run([sys.executable, "-m", "qmlsim.cli", "info"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "backends:" in out.stdout
+
+
+def test_unknown_experiment_lists_names(capsys):
+    assert cli.main(["experiment", "no-such-thing"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment" in err
+    for name in cli.EXPERIMENTS:
+        assert name in err
+
+
+def test_experiment_dispatch(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(cli.EXPERIMENTS, "fake", "tests.test_cli:_fake_experiment")
+    out_dir = tmp_path / "out"
+    assert cli.main(["experiment", "fake", "--out", str(out_dir), "--quick"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"accuracy": 1.0, "quick": True}
+    assert json.loads((out_dir / "result.json").read_text()) == {"quick": True}
+
+
+def test_missing_experiment_module_is_reported(monkeypatch, capsys):
+    monkeypatch.setitem(cli.EXPERIMENTS, "ghost", "qmlsim.qml.no_such_module:run_experiment")
+    assert cli.main(["experiment", "ghost"]) == 1
+    assert "not available" in capsys.readouterr().err
+
+
+def test_command_is_required():
+    with pytest.raises(SystemExit):
+        cli.main([])
