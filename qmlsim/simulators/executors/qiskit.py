@@ -155,6 +155,27 @@ def _runtime_primitives(mode: Any, seed: int | None, local: bool) -> tuple[Any, 
     return sampler, estimator
 
 
+# Aer (0.18) applies controlled rotations whose angle is bound through parameter sweeps
+# (crx, cry, crz, cp) wrongly, so for an all-to-all AerSimulator circuits are translated
+# to this basis, which has no parametrised controlled gates.
+_AER_BASIS = (
+    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "u",
+    "cx", "cy", "cz", "swap", "ccx", "cswap", "rxx", "ryy", "rzz",
+)
+
+
+def _is_aer(backend: Any) -> bool:
+    return type(backend).__module__.startswith("qiskit_aer")
+
+
+def _pass_manager(backend: Any, optimization_level: int, seed: int | None) -> Any:
+    if _is_aer(backend) and getattr(backend, "coupling_map", None) is None:
+        return generate_preset_pass_manager(
+            optimization_level=optimization_level, basis_gates=list(_AER_BASIS), seed_transpiler=seed
+        )
+    return generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
+
+
 def _default_primitives(backend: Any, mode: Any, seed: int | None) -> tuple[Any, Any]:
     if mode is not None or _is_runtime_backend(backend):
         return _runtime_primitives(mode if mode is not None else backend, seed, _is_local_runtime_backend(backend))
@@ -269,9 +290,7 @@ class QiskitExecutor:
         self._user_estimator = estimator
         self._primitives: dict[Any, tuple[Any, Any]] = {}
         self._compiled: dict[tuple, _Compiled] = {}
-        self._pass_manager = generate_preset_pass_manager(
-            optimization_level=optimization_level, backend=backend, seed_transpiler=self.seed
-        )
+        self._pass_manager = _pass_manager(backend, optimization_level, self.seed)
         self.submissions = 0
         self.resume_summary: dict[str, int] | None = None
 
