@@ -1,0 +1,1 @@
+"""qmlsim's benchmarks: ``python benchmarks/run.py [suite|all] [--quick]`` (see ``run.py``)."""

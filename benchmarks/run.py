@@ -1,0 +1,155 @@
+"""Run qmlsim's benchmark suites and compare with peer simulators in one command.
+
+    python benchmarks/run.py [engine|kernels|qkan|pennylane|qiskit|all] [--quick]
+
+Each suite is a module ``benchmarks/bench_<name>.py`` with ``run(quick: bool) -> list[dict]``;
+a row has ``case``, ``impl``, ``seconds`` and optionally ``ratio`` (as the suite defines
+it, e.g. peer time / qmlsim time), ``note`` and ``extrapolated`` (the time was
+extrapolated from smaller sizes, not measured). Each suite's rows are printed as a
+table and written to ``benchmarks/results/<name>.json`` together with a description of
+the machine. A suite whose module is missing or fails is reported and skipped; the
+others still run.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+SUITES = ("engine", "kernels", "qkan", "pennylane", "qiskit")
+VERSIONED = ("qmlsim", "numpy", "scipy", "jax", "numba", "qiskit", "qiskit-aer", "pennylane", "pennylane-lightning", "qulacs", "cupy")
+REQUIRED_KEYS = ("case", "impl", "seconds")
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU count, platform, library versions, date and commit of this run."""
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpu_count_usable": usable,
+        "versions": versions,
+    }
+
+
+def check_rows(rows: Any, suite: str) -> list[dict]:
+    """Validate a suite's rows; raises ``ValueError`` naming the problem."""
+    if not isinstance(rows, list):
+        raise ValueError(f"bench_{suite}.run must return a list of dicts, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        missing = [k for k in REQUIRED_KEYS if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise ValueError(f"bench_{suite} row {i} lacks {missing}: {row!r}")
+    return rows
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:  # None or NaN: not run
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def table(rows: list[dict]) -> str:
+    """Rows as a text table: case, impl, time (``*`` = extrapolated), ratio, note."""
+    header = ("case", "impl", "time", "ratio", "note")
+    body = []
+    for row in rows:
+        ratio = row.get("ratio")
+        body.append(
+            (
+                str(row["case"]),
+                str(row["impl"]),
+                format_seconds(row["seconds"]) + (" *" if row.get("extrapolated") else ""),
+                "-" if ratio is None else f"{ratio:.3g}",
+                str(row.get("note", "")),
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    if any(row.get("extrapolated") for row in rows):
+        lines.append("(* extrapolated from smaller sizes, not measured)")
+    return "\n".join(lines)
+
+
+def run_suite(name: str, quick: bool, machine: dict) -> str:
+    """Run one suite; returns ``"ok"``, ``"missing"`` or ``"failed"``."""
+    try:
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+    except ModuleNotFoundError as err:
+        if err.name in (f"benchmarks.bench_{name}",):
+            print(f"\n== {name}: benchmarks/bench_{name}.py is not present; skipped")
+            return "missing"
+        print(f"\n== {name}: cannot import benchmarks/bench_{name}.py ({err}); skipped")
+        return "failed"
+    print(f"\n== {name}{' (quick)' if quick else ''}", flush=True)
+    start = time.perf_counter()
+    try:
+        rows = check_rows(module.run(quick), name)
+    except Exception:  # noqa: BLE001 - one broken suite must not stop the others
+        traceback.print_exc()
+        print(f"== {name}: failed after {time.perf_counter() - start:.1f} s")
+        return "failed"
+    print(table(rows))
+    print(f"({time.perf_counter() - start:.1f} s)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps({"suite": name, "quick": quick, "machine": machine, "rows": rows}, indent=2, default=str) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return "ok"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("suite", nargs="?", default="all", choices=SUITES + ("all",))
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
+    args = parser.parse_args(argv)
+    names = SUITES if args.suite == "all" else (args.suite,)
+    machine = machine_info()
+    print(f"{machine['processor']}, {machine['cpu_count_usable']} usable CPUs, python {machine['python']}, {machine['date_utc']}")
+    status = {name: run_suite(name, args.quick, machine) for name in names}
+    print("\nsummary: " + ", ".join(f"{n} {s}" for n, s in status.items()))
+    if args.suite != "all" and status[args.suite] == "missing":
+        return 1
+    return 1 if "failed" in status.values() else 0
+
+
+if __name__ == "__main__":
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    sys.exit(main())
