@@ -15,7 +15,7 @@ crash can at worst cut the last line, which is skipped on reading). Events:
   beside the journal, with its SHA-256), ``observables`` (Pauli labels after layout),
   ``shots`` or ``precision``;
 - ``done``: ``job_id`` and ``result``, an ``.npz`` file of the result arrays;
-- ``failed``: ``job_id``, ``status`` and ``error``.
+- ``failed``: ``job_id``, ``job_status`` (the provider's) and ``error``.
 
 Arrays live in the folder ``<journal stem>_data/`` next to the journal.
 
@@ -220,4 +220,4 @@ class Journal:
 
     def record_failure(self, job_id: str, status: str, error: str) -> None:
         """Mark a job failed (cancelled, errored); it is never reused."""
-        self._append({"event": "failed", "job_id": str(job_id), "status": status, "error": error})
+        self._append({"event": "failed", "job_id": str(job_id), "job_status": status, "error": error})
