@@ -301,6 +301,12 @@ def tape_to_circuit(
         (scalar, or ``(batch,)`` when broadcast) of symbol ``k``;
         ``symbol_of_parameter[j]`` is the symbol index of the ``j``-th parameter of the
         operations in tape order (``None`` for matrices, which stay constant).
+
+    Example:
+        >>> ops = [qml.RX(0.1, "a"), qml.QubitUnitary(np.eye(2), "b"), qml.CRY(0.2, ["b", "a"])]
+        >>> c, values, symbols = tape_to_circuit(ops, ["a", "b"])
+        >>> [op.name for op in c.ops], values, symbols
+        (['rx', 'unitary', 'cry'], [0.1, 0.2], [0, None, 1])
     """
     wire_map = {label: i for i, label in enumerate(wire_order)}
     builder = _FromPennyLane(len(wire_order), wire_map, kind)

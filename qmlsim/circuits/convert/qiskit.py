@@ -50,7 +50,7 @@ from qmlsim.circuits.observables import HermitianTerm, Observable
 
 __all__ = ["to_qiskit", "from_qiskit", "qiskit_parameters", "parameter_values", "to_qiskit_observable"]
 
-_qiskit = require("qiskit", "qiskit")
+require("qiskit", "qiskit")
 from qiskit.circuit import (  # noqa: E402 - after the friendly import check
     ControlledGate,
     Gate,
@@ -143,7 +143,14 @@ def _qiskit_gates(op: Op, inputs: Any, weights: Any) -> list[tuple[Gate, list[in
 
 
 def to_parameter_expression(expr: Expr, inputs: Sequence[Any], weights: Sequence[Any]) -> Any:
-    """An angle expression as a float or Qiskit ``ParameterExpression`` over ``inputs`` and ``weights``."""
+    """An angle expression as a float or Qiskit ``ParameterExpression`` over ``inputs`` and ``weights``.
+
+    Example:
+        >>> from qmlsim.circuits import Symbol, sin
+        >>> x = ParameterVector("x", 1)
+        >>> str(to_parameter_expression(2 * sin(Symbol("x", 0)), x, []))
+        '2*sin(x[0])'
+    """
     if isinstance(expr, Const):
         return float(expr.value)
     if isinstance(expr, Symbol):
