@@ -145,7 +145,7 @@ def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
     if dynamic:
 
         def branch(state: Any, wires: Any, params: Any) -> Any:
-            matrix = _full_matrix(step, operator_for(params), xp)
+            matrix = _full_matrix(step, operator_for(params), xp).astype(state.dtype)
             if matrix.ndim == 2:
                 matrix = matrix[None]
             matrix = xp.broadcast_to(matrix, (state.shape[0],) + matrix.shape[1:])
