@@ -16,6 +16,7 @@ one batch, and reads the frequency of the all-zeros outcome.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass
@@ -294,6 +295,26 @@ def _gram_from_states(sx: Any, sy: Any, symmetric: bool, xp: Any, tile_rows: int
     return xp.concatenate(blocks, axis=0)
 
 
+# Below this many complex multiply-adds a Gram matrix runs on one BLAS thread: waking
+# a second thread costs more than it saves, and on a loaded machine spinning BLAS
+# threads made small Gram matrices 5x slower (measured at N = 300, 8 qubits).
+_SINGLE_THREAD_WORK = 2**26
+_BLAS: list = []
+
+
+def _blas_limit(work: int) -> Any:
+    if work >= _SINGLE_THREAD_WORK:
+        return contextlib.nullcontext()
+    try:
+        if not _BLAS:
+            from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - scikit-learn's dependency
+
+            _BLAS.append(ThreadpoolController())
+        return _BLAS[0].limit(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+
+
 def _check_fits(n: int, m: int, num_wires: int, max_memory_bytes: int | None) -> None:
     limit = max_memory_bytes if max_memory_bytes is not None else _RESULT_SHARE * available_memory_bytes()
     need = 8 * n * m + 16 * (n + m) * 2**num_wires
@@ -380,11 +401,12 @@ def fidelity_gram(
     ux, inv_x = _unique_rows(x)
     uy, inv_y = (ux, inv_x) if symmetric else _unique_rows(y)
     if _is_statevector_device(device):
-        sx = _states(feature_map, ux, weights, device, fast_path)
-        sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
-        xp = device.backend.xp
-        rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
-        k = _host(_gram_from_states(sx, sy, symmetric, xp, rows)).astype(np.float64, copy=False)
+        with _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
+            sx = _states(feature_map, ux, weights, device, fast_path)
+            sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
+            xp = device.backend.xp
+            rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
+            k = _host(_gram_from_states(sx, sy, symmetric, xp, rows)).astype(np.float64, copy=False)
         if shots is not None:
             # Sampling the all-zeros outcome of U(z)^dagger U(x) with `shots` shots is
             # exactly a binomial draw with the exact fidelity as its probability.
