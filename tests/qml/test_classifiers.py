@@ -204,3 +204,14 @@ def test_bad_data(adhoc, estimator):
         estimator.predict(np.ones((3, 3)))
     with pytest.raises(ValueError, match="at least 2 classes|one class|number of classes"):
         type(estimator)().fit(x_train, np.zeros(len(x_train)))
+
+
+@pytest.mark.slow
+def test_havlicek_experiment_quick(tmp_path):
+    from qmlsim.qml.havlicek import run_experiment
+
+    lines = []
+    results = run_experiment(str(tmp_path), quick=True, echo=lines.append, progress=False)
+    assert (tmp_path / "havlicek.json").exists() and (tmp_path / "havlicek.png").stat().st_size > 10_000
+    assert np.mean([r["exact_test"] for r in results["kernel"]]) >= 0.97
+    assert "Variational classifier" in lines[0]
