@@ -533,9 +533,8 @@ class QiskitExecutor:
     def _wait(self, job: Any, job_id: str, progress: _Progress) -> str:
         start = time.monotonic()
         last = None
-        # local jobs finish in milliseconds, hardware jobs in minutes: poll fast first, then
-        # back off geometrically to poll_interval
-        delay = min(0.002, self.poll_interval)
+        # local jobs finish in milliseconds, hardware jobs in minutes: poll fast first and
+        # back off, keeping the wait after completion under a tenth of the time waited
         while True:
             status = _status_name(job)
             if status != last:
@@ -545,8 +544,7 @@ class QiskitExecutor:
                 return status
             if self.timeout is not None and time.monotonic() - start > self.timeout:
                 raise TimeoutError(f"still {status.lower()} after {self.timeout} s")
-            time.sleep(delay)
-            delay = min(2 * delay, self.poll_interval)
+            time.sleep(min(self.poll_interval, max(0.002, 0.1 * (time.monotonic() - start))))
 
     # --- validation --------------------------------------------------------------------
     def _rows(self, circuit: Circuit, x: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, bool]:
