@@ -52,8 +52,17 @@ def _apply_on_dynamic_wires(state: Any, matrix: Any, wires: Any, k: int, num_wir
         indices.append(idx)
     index = xp.stack(indices)  # (D, M)
     gathered = state[:, index]  # (batch, D, M)
-    updated = xp.einsum("bij,bjm->bim", matrix, gathered)
-    return state.at[:, index].set(updated)
+    updated = xp.einsum("bij,bjm->bim", matrix, gathered).reshape(state.shape[0], -1)
+    # Write back with a gather, not a scatter (XLA on CPU has miscompiled the scatter):
+    # amplitude p came from local index (bits of p on the wires) and column (p without them).
+    p = xp.arange(2**num_wires)
+    local = xp.zeros_like(p)
+    for i in range(k):
+        local = local | (((p >> positions[i]) & 1) << (k - 1 - i))
+    column = p
+    for q in [order[k - 1 - i] for i in range(k)]:  # remove bits, highest position first
+        column = ((column >> (q + 1)) << q) | (column & ((1 << q) - 1))
+    return updated[:, local * (2 ** (num_wires - k)) + column]
 
 
 def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:

@@ -311,3 +311,31 @@ def test_jax_bridge_gradients_match_finite_differences():
     e = np.zeros_like(xn)
     e[1, 0] = h
     np.testing.assert_allclose(gx[1, 0], (host_loss(xn + e, wn) - host_loss(xn - e, wn)) / (2 * h), atol=1e-6)
+
+
+@pytest.mark.parametrize("scan", [False, True])
+def test_jax_controlled_gates_after_input_rotations_match_qiskit(monkeypatch, scan):
+    # XLA on CPU miscompiled a scatter-based controlled update in this pattern (jax 0.10)
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+
+    import qmlsim.simulators.program as program_module
+
+    if scan:
+        monkeypatch.setattr(program_module, "SCAN_THRESHOLD", 1)
+    x = np.array([[0.3, 0.2], [1.0, 2.0]])
+    c = Circuit(3)
+    xs = c.inputs(2)
+    c.rx(xs[0], 0).ry(xs[1], 1).z(0).cx(0, 1).h(1).ccx(2, 0, 1).crx(xs[0], 1, 2)
+    got = host(Simulator(backend="jax").statevector(c, x=x))
+    for row, state in zip(x, got):
+        qc = QuantumCircuit(3)
+        qc.rx(row[0], 0)
+        qc.ry(row[1], 1)
+        qc.z(0)
+        qc.cx(0, 1)
+        qc.h(1)
+        qc.ccx(2, 0, 1)
+        qc.crx(row[0], 1, 2)
+        expected = np.asarray(Statevector(qc).data).reshape(2, 2, 2).transpose(2, 1, 0).reshape(-1)
+        np.testing.assert_allclose(state, expected, atol=1e-12)
