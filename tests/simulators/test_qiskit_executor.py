@@ -186,3 +186,13 @@ def _compiled_for(ex: QiskitExecutor, c: Circuit) -> dict:
     x, w = _data(c, 1, 6)
     ex.expval(c, Z(0), x=x, weights=w)
     return ex._compiled
+
+
+def test_fidelity_kernel_runs_on_the_executor_as_one_job():
+    kernels = pytest.importorskip("qmlsim.qml.kernels")
+    x = np.random.default_rng(9).uniform(0, np.pi, (4, 2))
+    ex = _aer()
+    gram = kernels.FidelityQuantumKernel(device=ex).matrix(x)
+    exact = kernels.FidelityQuantumKernel().matrix(x)
+    assert ex.submissions == 1
+    np.testing.assert_allclose(gram, exact, atol=5 * 0.5 / np.sqrt(SHOTS))
