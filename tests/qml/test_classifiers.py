@@ -215,3 +215,22 @@ def test_havlicek_experiment_quick(tmp_path):
     assert (tmp_path / "havlicek.json").exists() and (tmp_path / "havlicek.png").stat().st_size > 10_000
     assert np.mean([r["exact_test"] for r in results["kernel"]]) >= 0.97
     assert "Variational classifier" in lines[0]
+
+
+@pytest.mark.slow
+def test_variational_classifier_on_fake_ibm_backend():
+    pytest.importorskip("qiskit_ibm_runtime")
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    from qmlsim.simulators import QiskitExecutor
+
+    ex = QiskitExecutor(FakeManilaV2(), shots=4000, seed=1, journal=False)
+    x_train, y_train, x_test, y_test = ad_hoc_data(8, 8, seed=0)
+    exact = VariationalClassifier(reps=1, maxiter=100, n_restarts=3, random_state=0).fit(x_train, y_train)
+    on_hardware = exact.decision_function(x_test)
+    exact_values = on_hardware.copy()
+    on_hardware = exact.set_params(device=ex).decision_function(x_test)
+    # Readout and gate noise shrink <Z Z> toward 0; the signs (the predictions) mostly survive.
+    assert np.mean(np.sign(on_hardware) == np.sign(exact_values)) >= 0.8
+    trained = VariationalClassifier(reps=1, maxiter=3, learning_rate=0.2, random_state=0, device=ex).fit(x_train, y_train)
+    assert trained.loss_curve_.shape == (3,) and ex.submissions >= 4

@@ -248,3 +248,40 @@ def test_memory_error_raised_before_any_circuit_runs():
     with pytest.raises(MemoryError):
         FidelityQuantumKernel(device=device, max_memory_bytes=1000).matrix(np.ones((50, 2)))
     assert device.calls == []
+
+
+def _qiskit_executor(backend_name, shots, seed):
+    pytest.importorskip("qiskit_aer")
+    from qmlsim.simulators import QiskitExecutor
+
+    if backend_name == "aer":
+        from qiskit_aer import AerSimulator
+
+        backend = AerSimulator()
+    else:
+        from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+        backend = FakeManilaV2()
+    return QiskitExecutor(backend, shots=shots, seed=seed, journal=False)
+
+
+def test_qiskit_executor_kernel_one_job_within_sampling_error():
+    ex = _qiskit_executor("aer", 4000, 3)
+    x = np.random.default_rng(6).uniform(0, 2 * np.pi, (8, 2))
+    exact = FidelityQuantumKernel().matrix(x)
+    k = FidelityQuantumKernel(device=ex, enforce_psd=False).matrix(x)
+    assert ex.submissions == 1  # all 28 pairs in one sweep
+    sigma = np.sqrt(exact * (1 - exact) / 4000) + 1e-3
+    assert (np.abs(k - exact) / sigma).max() < 5
+    k = FidelityQuantumKernel(device=ex, shots=2000, seed=0).matrix(x, x[:3])
+    assert ex.submissions == 2 and k.shape == (8, 3)
+
+
+@pytest.mark.slow
+def test_qsvc_on_fake_ibm_backend_matches_exact_accuracy():
+    ex = _qiskit_executor("fake", 4000, 1)
+    x_train, y_train, x_test, y_test = ad_hoc_data(8, 8, seed=0)
+    hardware = QSVC(kernel=FidelityQuantumKernel(device=ex)).fit(x_train, y_train).score(x_test, y_test)
+    exact = QSVC().fit(x_train, y_train).score(x_test, y_test)
+    # 16 test points: one flipped prediction is 0.0625; the fake backend adds device noise.
+    assert abs(hardware - exact) <= 0.125
