@@ -140,6 +140,7 @@ def test_crash_after_submission_resumes_without_resubmitting(tmp_path):
     assert record["status"] == "submitted" and record["shots"] == SHOTS
     np.testing.assert_array_equal(Journal(path).parameters(record["job_id"]).shape, (4, 2))
 
+    sampler.jobs[record["job_id"]].result()  # the provider finishes the job while the script is down
     service = FakeService(sampler, backend)
     resumed = QiskitExecutor.resume(path, service, shots=SHOTS, sampler=sampler)
     assert resumed.resume_summary == {"done": 1, "failed": 0, "pending": 0, "unreachable": 0}
@@ -151,6 +152,28 @@ def test_crash_after_submission_resumes_without_resubmitting(tmp_path):
     # new work is still submitted
     resumed.probs(c, x=x[:2])
     assert sampler.submitted == 2
+
+
+def test_resume_waits_for_jobs_still_running(tmp_path):
+    path = tmp_path / "pending.jsonl"
+    backend = AerSimulator()
+    sampler = CountingSampler()
+    c, x = _circuit()
+
+    def crash_on_submit(event):
+        if event["event"] == "submitted":
+            raise Crash
+
+    with pytest.raises(Crash):
+        QiskitExecutor(backend, shots=SHOTS, sampler=sampler, journal=path, callback=crash_on_submit).sample(c, x=x)
+    service = FakeService(sampler, backend)
+    resumed = QiskitExecutor.resume(path, service, shots=SHOTS, sampler=sampler)
+    summary = resumed.resume_summary
+    assert summary["done"] + summary["pending"] == 1
+    bits = resumed.sample(c, x=x)
+    assert bits.shape == (4, SHOTS, 2) and sampler.submitted == 1
+    (record,) = Journal(path).jobs()
+    assert record["status"] == "done"
 
 
 def test_rerunning_with_the_same_journal_reuses_stored_results(tmp_path):

@@ -166,11 +166,11 @@ def test_estimator_projector_observables_and_unparametrised_circuits():
 def test_estimator_precision_adds_seeded_noise_of_that_size():
     qc = QuantumCircuit(1)
     qc.h(0)
-    values = QmlsimEstimator(seed=4).run([(qc, ["Z"] * 4000)], precision=0.1).result()[0]
-    assert abs(values.data.evs.mean()) < 5 * 0.1 / np.sqrt(4000)
+    values = QmlsimEstimator(seed=4).run([(qc, ["Z"] * 1000)], precision=0.1).result()[0]
+    assert abs(values.data.evs.mean()) < 5 * 0.1 / np.sqrt(1000)
     assert abs(values.data.evs.std() - 0.1) < 0.01
     np.testing.assert_array_equal(values.data.stds, 0.1)
-    again = QmlsimEstimator(seed=4).run([(qc, ["Z"] * 4000)], precision=0.1).result()[0]
+    again = QmlsimEstimator(seed=4).run([(qc, ["Z"] * 1000)], precision=0.1).result()[0]
     np.testing.assert_array_equal(values.data.evs, again.data.evs)
     with pytest.raises(ValueError, match="precision"):
         QmlsimEstimator(default_precision=-1.0)
