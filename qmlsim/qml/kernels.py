@@ -264,9 +264,24 @@ def _states(circuit: Circuit, x: np.ndarray, weights: Any, device: Any, fast_pat
         xp = backend.xp
         dtype = np.complex64 if getattr(device, "dtype", "complex128") == "complex64" else np.complex128
         real = np.float32 if dtype == np.complex64 else np.float64
-        w = None if weights is None else xp.asarray(weights, dtype=real)
-        return phase_program_states(program, xp.asarray(x, dtype=real), w, xp, dtype)
+        w = xp.zeros(0, dtype=real) if weights is None else xp.asarray(weights, dtype=real)
+        return _phase_function(circuit.key, program, backend, dtype)(xp.asarray(x, dtype=real), w)
     return device.statevector(circuit, x=x, weights=weights)
+
+
+_PHASE_FUNCTIONS: dict[tuple, Callable] = {}
+
+
+def _phase_function(key: tuple, program: PhaseProgram, backend: Any, dtype: Any) -> Callable:
+    """``(x, weights) -> states``, compiled once per circuit structure under JAX (eager elsewhere)."""
+    cache_key = (key, backend.name, np.dtype(dtype).name)
+    if cache_key not in _PHASE_FUNCTIONS:
+        if len(_PHASE_FUNCTIONS) >= _CACHE_SIZE:
+            _PHASE_FUNCTIONS.pop(next(iter(_PHASE_FUNCTIONS)))
+        xp = backend.xp
+        fn = lambda x, w: phase_program_states(program, x, w, xp, dtype)  # noqa: E731
+        _PHASE_FUNCTIONS[cache_key] = backend.jit(fn) if backend.name == "jax" else fn
+    return _PHASE_FUNCTIONS[cache_key]
 
 
 def _gram_from_states(sx: Any, sy: Any, symmetric: bool, xp: Any, tile_rows: int) -> Any:
