@@ -196,3 +196,19 @@ def test_fidelity_kernel_runs_on_the_executor_as_one_job():
     exact = kernels.FidelityQuantumKernel().matrix(x)
     assert ex.submissions == 1
     np.testing.assert_allclose(gram, exact, atol=5 * 0.5 / np.sqrt(SHOTS))
+
+
+def test_runtime_batch_and_session_modes_with_a_fake_backend():
+    runtime = pytest.importorskip("qiskit_ibm_runtime")
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    backend = FakeManilaV2()
+    c = Circuit(2)
+    x = c.inputs(1)
+    c.ry(x[0], 0).cx(0, 1)
+    for mode_cls in (runtime.Batch, runtime.Session):
+        with mode_cls(backend=backend) as mode:
+            ex = QiskitExecutor(backend, shots=1000, mode=mode, seed=3, journal=False)
+            values = ex.expval(c, Z(1), x=np.array([[0.0], [np.pi]]))
+        np.testing.assert_allclose(values, [1.0, -1.0], atol=0.2)
+        assert ex.submissions == 1
