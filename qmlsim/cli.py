@@ -16,6 +16,7 @@ import importlib
 import importlib.metadata
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -131,8 +132,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         return 1
     out_dir = args.out or str(Path("results") / args.name)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     summary = run(out_dir=out_dir, quick=args.quick)
-    sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
+    # the experiment prints its own tables and writes its files; keep the summary too
+    (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    sys.stdout.write(f"qmlsim experiment {args.name}: done in {time.perf_counter() - start:.1f} s; outputs in {out_dir}\n")
     return 0
 
 

@@ -62,8 +62,9 @@ def test_experiment_dispatch(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(cli.EXPERIMENTS, "fake", "tests.test_cli:_fake_experiment")
     out_dir = tmp_path / "out"
     assert cli.main(["experiment", "fake", "--out", str(out_dir), "--quick"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"accuracy": 1.0, "quick": True}
+    assert "outputs in" in capsys.readouterr().out
     assert json.loads((out_dir / "result.json").read_text()) == {"quick": True}
+    assert json.loads((out_dir / "summary.json").read_text()) == {"accuracy": 1.0, "quick": True}
 
 
 def test_missing_experiment_module_is_reported(monkeypatch, capsys):
