@@ -27,6 +27,9 @@ __all__ = ["Simulator"]
 _WORK_FACTOR = {"run": 3, "jacobian": 5}
 # Rows processed per chunk are limited to this share of available memory.
 _CHUNK_SHARE = 0.25
+# Below this many bytes of working memory a call does not read /proc/meminfo (it costs ~10 us).
+_SMALL_WORK_BYTES = 1 << 20
+KERNELS = ("auto", "numba", "array")
 
 
 def _is_tracer(value: Any) -> bool:
@@ -42,6 +45,15 @@ def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Bac
     return backend.xp.stack([measurements.expval(state, o, backend) for o in observables], axis=1)
 
 
+def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any, backend: Backend) -> Any:
+    """Expectation values from the numba states: Pauli sums in one kernel, other observables by the array path."""
+    states = plan.states(x, weights)
+    packed = plan.pauli_observables(observables)
+    if packed is not None:
+        return plan.expvals(states, packed, len(observables))
+    return _stacked_expvals(states.reshape((states.shape[0],) + (2,) * plan.num_wires), observables, backend)
+
+
 class Simulator:
     """Batched statevector simulator (final class); satisfies the ``Executor`` protocol.
 
@@ -49,6 +61,10 @@ class Simulator:
         backend: ``"numpy"`` (default), ``"jax"``, ``"cupy"`` or a :class:`Backend`.
         dtype: ``"complex128"`` (default) or ``"complex64"``.
         max_chunk_rows: cap on rows simulated at once (default: from available memory).
+        kernels: NumPy backend only: ``"auto"`` (default) runs the compiled numba kernels
+            (``qmlsim.simulators.fast``) when numba is installed and the circuit is
+            covered, else the array kernels; ``"numba"`` insists on them; ``"array"``
+            runs the plain array path, the reference the fast path is tested against.
 
     Example:
         >>> from qmlsim.circuits import Circuit
@@ -59,12 +75,21 @@ class Simulator:
 
     supports_statevector = True
 
-    def __init__(self, backend: str | Backend = "numpy", dtype: str = "complex128", max_chunk_rows: int | None = None):
+    def __init__(
+        self, backend: str | Backend = "numpy", dtype: str = "complex128", max_chunk_rows: int | None = None,
+        kernels: str = "auto",
+    ):
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if kernels not in KERNELS:
+            raise ValueError(f"kernels must be one of {', '.join(KERNELS)}, got {kernels!r}")
         self.backend = get_backend(backend, dtype)
+        if kernels == "numba" and self.backend.name != "numpy":
+            raise ValueError(f'kernels="numba" runs on the NumPy backend only, not {self.backend.name!r}; use kernels="auto"')
         self.dtype = dtype
         self.max_chunk_rows = max_chunk_rows
+        self.kernels = kernels
+        self._last: tuple[Any, Any, Program] | None = None
 
     def __repr__(self) -> str:
         return f"Simulator(backend={self.backend.name!r}, dtype={self.dtype!r})"
@@ -95,8 +120,34 @@ class Simulator:
         weights = weights if _is_tracer(weights) else self._host_checked(weights, "weights")
         if weights.ndim != 1 or weights.shape[0] != circuit.num_weights:
             raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(weights.shape)}")
-        program = compile_circuit(circuit, self.backend, self.dtype)
+        program = self._program(circuit)
         return program, xp.asarray(x, dtype=real), xp.asarray(weights, dtype=real), single
+
+    def _program(self, circuit: Circuit) -> Program:
+        # the circuit's memoised key object is replaced when the circuit changes, so an
+        # identity check skips hashing the whole structure on repeated calls
+        key = circuit.key
+        last = self._last
+        if last is not None and last[0] is circuit and last[1] is key:
+            return last[2]
+        program = compile_circuit(circuit, self.backend, self.dtype)
+        self._last = (circuit, key, program)
+        return program
+
+    def _fast_plan(self, program: Program) -> Any:
+        """The numba plan of ``program``, or ``None`` for the array path."""
+        if self.kernels == "array" or self.backend.name != "numpy":
+            return None
+        from qmlsim.simulators import fast  # noqa: PLC0415 - numba is imported on first use
+
+        if not fast.available():
+            if self.kernels == "numba":
+                raise ImportError('kernels="numba" needs numba: pip install numba')
+            return None
+        plan = fast.plan_for(program)
+        if plan is None and self.kernels == "numba":
+            raise ValueError('this circuit is not covered by the numba kernels; use kernels="auto" or "array"')
+        return plan
 
     def _host_checked(self, value: Any, name: str) -> Any:
         plain = isinstance(value, (np.ndarray, list, tuple, float, int, np.generic))
@@ -112,6 +163,8 @@ class Simulator:
     def _chunk_rows(self, num_wires: int, batch: int, purpose: str) -> int:
         itemsize = np.dtype(DTYPES[self.dtype]).itemsize
         per_row = itemsize * 2**num_wires * _WORK_FACTOR[purpose]
+        if per_row * batch <= _SMALL_WORK_BYTES and self.max_chunk_rows is None:
+            return batch
         available = available_memory_bytes()
         if per_row > available:
             raise MemoryError(
@@ -126,6 +179,8 @@ class Simulator:
 
     def _check_result_fits(self, batch: int, row_bytes: int, what: str) -> None:
         need = batch * row_bytes
+        if need <= _SMALL_WORK_BYTES:
+            return
         available = available_memory_bytes()
         if need > 0.8 * available:
             raise MemoryError(
@@ -160,7 +215,11 @@ class Simulator:
         """
         program, x, weights, single = self._prepare(circuit, x, weights)
         self._check_result_fits(x.shape[0], np.dtype(DTYPES[self.dtype]).itemsize * 2**circuit.num_wires, "statevector")
-        run = program.function("statevector", lambda: lambda xc, w: program.run(xc, w).reshape(xc.shape[0], -1))
+        plan = self._fast_plan(program)
+        if plan is not None:
+            run = plan.states
+        else:
+            run = program.function("statevector", lambda: lambda xc, w: program.run(xc, w).reshape(xc.shape[0], -1))
         states = self._chunked(lambda xc: run(xc, weights), program, x)
         return self._to_output(states, single)
 
@@ -169,7 +228,15 @@ class Simulator:
         program, x, weights, single = self._prepare(circuit, x, weights)
         wires = self._check_wires(wires, circuit.num_wires)
         xp = self.backend.xp
-        run = program.function(("probs", wires), lambda: lambda xc, w: measurements.probs(program.run(xc, w), xp, wires))
+        plan = self._fast_plan(program)
+        if plan is not None:
+            shape = (2,) * program.num_wires
+
+            def run(xc: Any, w: Any) -> Any:
+                states = plan.states(xc, w)
+                return measurements.probs(states.reshape((states.shape[0],) + shape), xp, wires)
+        else:
+            run = program.function(("probs", wires), lambda: lambda xc, w: measurements.probs(program.run(xc, w), xp, wires))
         out = self._chunked(lambda xc: run(xc, weights), program, x)
         return self._to_output(out, single)
 
@@ -191,8 +258,11 @@ class Simulator:
         program, x, weights, single = self._prepare(circuit, x, weights)
         backend = self.backend
         xp = backend.xp
+        plan = None if shots is not None else self._fast_plan(program)
         if shots is not None:
             values = self._shot_expvals(circuit, obs_list, x, weights, self._check_shots(shots), seed)
+        elif plan is not None:
+            values = self._chunked(lambda xc: _fast_expvals(plan, obs_list, xc, weights, backend), program, x)
         else:
             run = program.function(
                 ("expval", tuple(obs_list)),
@@ -249,7 +319,12 @@ class Simulator:
             raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
         obs_list, is_list = self._observables(observables, circuit.num_wires)
         program, x, weights, single = self._prepare(circuit, x, weights)
-        if method == "backprop":
+        plan = self._fast_plan(program) if method == "adjoint" else None
+        if plan is not None:
+            from qmlsim.simulators.fast import adjoint_jacobian  # noqa: PLC0415 - numba path only
+
+            run = lambda xc, w: adjoint_jacobian(plan, obs_list, xc, w, argnum)  # noqa: E731
+        elif method == "backprop":
             run = program.function(("backprop", tuple(obs_list), argnum), lambda: lambda xc, w: jac(program, obs_list, xc, w, argnum))
         else:
             run = lambda xc, w: jac(program, obs_list, xc, w, argnum)  # noqa: E731 - eager sweeps
