@@ -16,6 +16,7 @@ one batch, and reads the frequency of the all-zeros outcome.
 """
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import math
@@ -471,14 +472,16 @@ def _validated_pair(x: Any, y: Any, n_features: int | None) -> tuple[np.ndarray,
     return x, y
 
 
-class _FidelityKernelBase(BaseEstimator):
+class _FidelityKernelBase(BaseEstimator, abc.ABC):
     """Shared evaluation of the fidelity kernels (abstract; the public kernels are final)."""
 
+    @abc.abstractmethod
     def _feature_map_for(self, n_features: int) -> Circuit:
-        raise NotImplementedError
+        """The feature map for ``n_features`` inputs."""
 
+    @abc.abstractmethod
     def _weights(self) -> Any:
-        raise NotImplementedError
+        """The feature map's weights (``None`` without weights)."""
 
     def matrix(self, X: Any, Y: Any = None) -> np.ndarray:
         """The Gram matrix ``K[i, j] = |<Phi(X_i)|Phi(Y_j)>|^2``.
