@@ -27,6 +27,8 @@ TEST = [
     "qiskit-ibm-runtime>=0.30",
     "qiskit-machine-learning>=0.8",
     "pennylane-lightning>=0.40",
+    "pytest-mock>=3.12",  # needed by PennyLane's pl-device-test suite
+    "flaky>=3.8",
 ]
 BENCH = TEST + ["qulacs>=0.6"]
 
