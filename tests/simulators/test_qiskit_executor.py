@@ -212,3 +212,29 @@ def test_runtime_batch_and_session_modes_with_a_fake_backend():
             values = ex.expval(c, Z(1), x=np.array([[0.0], [np.pi]]))
         np.testing.assert_allclose(values, [1.0, -1.0], atol=0.2)
         assert ex.submissions == 1
+
+
+@pytest.mark.filterwarnings("ignore:Qiskit backend:UserWarning")
+def test_any_backend_v2_through_qiskit_backend_primitives():
+    from qiskit.providers.fake_provider import GenericBackendV2
+
+    backend = GenericBackendV2(num_qubits=3, noise_info=False, seed=4)
+    c = _model()
+    x, w = _data(c, 3, 10)
+    ex = QiskitExecutor(backend, shots=SHOTS, seed=4, journal=False)
+    values, stderr = ex.expval_with_error(c, [Z(0), X(1) @ Z(2)], x=x, weights=w)
+    np.testing.assert_array_less(np.abs(values - Simulator().expval(c, [Z(0), X(1) @ Z(2)], x=x, weights=w)), 5 * stderr + 1e-3)
+    p = ex.probs(c, x=x, weights=w)
+    reference = Simulator().probs(c, x=x, weights=w)
+    np.testing.assert_array_less(np.abs(p - reference), 5 * np.sqrt(reference * (1 - reference) / SHOTS) + 2e-3)
+    assert ex.submissions == 2
+
+
+def test_default_journal_only_for_remote_backends():
+    from qiskit.providers.fake_provider import GenericBackendV2
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    assert QiskitExecutor(AerSimulator()).journal is None
+    assert QiskitExecutor(FakeManilaV2()).journal is None
+    remote_like = QiskitExecutor(GenericBackendV2(num_qubits=2, seed=1))
+    assert remote_like.journal is not None and not remote_like.journal.path.exists()  # created on first job

@@ -168,6 +168,10 @@ def _is_aer(backend: Any) -> bool:
     return type(backend).__module__.startswith("qiskit_aer")
 
 
+def _is_local_simulator(backend: Any) -> bool:
+    return _is_aer(backend) or _is_local_runtime_backend(backend)
+
+
 def _pass_manager(backend: Any, optimization_level: int, seed: int | None) -> Any:
     if _is_aer(backend) and getattr(backend, "coupling_map", None) is None:
         return generate_preset_pass_manager(
@@ -212,8 +216,10 @@ class QiskitExecutor:
             (default: the backend itself for IBM/fake backends).
         sampler: a ``BaseSamplerV2`` to use instead of the default one.
         estimator: a ``BaseEstimatorV2`` to use instead of the default one.
-        journal: path of the job journal (default
-            ``./qmlsim_jobs/journal-<time>-<pid>.jsonl``); ``False`` turns it off.
+        journal: path of the job journal; ``True`` for a fresh
+            ``./qmlsim_jobs/journal-<time>-<pid>.jsonl``; ``False`` for none. Default
+            (``None``): a fresh journal for remote backends, none for local simulators
+            (``AerSimulator``, the fake IBM backends), whose jobs cost nothing to redo.
         service: where to fetch jobs by id after a crash (``QiskitRuntimeService`` or
             any object with ``.job(job_id)``); default: ``backend.service`` if present.
         seed: seed of simulators and transpilation (ignored by hardware); a call's
@@ -282,10 +288,12 @@ class QiskitExecutor:
         self.max_executions_per_job = _check_shots(max_executions_per_job, "max_executions_per_job")
         self.poll_interval = float(poll_interval)
         self.timeout = timeout
+        if journal is None:
+            journal = not _is_local_simulator(backend)
         if journal is False:
             self.journal: Journal | None = None
         else:
-            self.journal = Journal(default_journal_path() if journal in (None, True) else journal)
+            self.journal = Journal(default_journal_path() if journal is True else journal)
         self._user_sampler = sampler
         self._user_estimator = estimator
         self._primitives: dict[Any, tuple[Any, Any]] = {}
