@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("qiskit")
 
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister  # noqa: E402
-from qiskit.circuit import Parameter, ParameterVector  # noqa: E402
+from qiskit.circuit import ParameterVector  # noqa: E402
 from qiskit.primitives import StatevectorEstimator, StatevectorSampler  # noqa: E402
 from qiskit.quantum_info import SparsePauliOp, Statevector  # noqa: E402
 
@@ -177,7 +177,9 @@ def test_estimator_precision_adds_seeded_noise_of_that_size():
 
 
 # --- qiskit-machine-learning -----------------------------------------------------------
-qml_ml = pytest.importorskip("qiskit_machine_learning")
+needs_qiskit_ml = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("qiskit_machine_learning") is None, reason="needs qiskit-machine-learning"
+)
 
 
 def _qnn_circuit() -> tuple[QuantumCircuit, list, list]:
@@ -191,6 +193,7 @@ def _qnn_circuit() -> tuple[QuantumCircuit, list, list]:
     return qc, list(feature_map.parameters), list(ansatz.parameters)
 
 
+@needs_qiskit_ml
 def test_estimator_qnn_forward_and_backward_match_statevector():
     from qiskit_machine_learning.neural_networks import EstimatorQNN
 
@@ -212,6 +215,7 @@ def test_estimator_qnn_forward_and_backward_match_statevector():
         np.testing.assert_allclose(a, b, atol=1e-10)
 
 
+@needs_qiskit_ml
 def test_sampler_qnn_matches_statevector_within_sampling_error():
     from qiskit_machine_learning.neural_networks import SamplerQNN
 
@@ -235,6 +239,7 @@ def test_sampler_qnn_matches_statevector_within_sampling_error():
     np.testing.assert_allclose(ours, exact, atol=5 * 0.5 / np.sqrt(SHOTS))
 
 
+@needs_qiskit_ml
 def test_fidelity_quantum_kernel_on_qmlsim_sampler_matches_exact_fidelities():
     from qiskit.circuit.library import zz_feature_map
     from qiskit_machine_learning.kernels import FidelityQuantumKernel
