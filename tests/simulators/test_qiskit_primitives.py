@@ -2,6 +2,8 @@
 and qiskit-machine-learning's QNNs and fidelity kernel running on them."""
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -178,7 +180,7 @@ def test_estimator_precision_adds_seeded_noise_of_that_size():
 
 # --- qiskit-machine-learning -----------------------------------------------------------
 needs_qiskit_ml = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("qiskit_machine_learning") is None, reason="needs qiskit-machine-learning"
+    importlib.util.find_spec("qiskit_machine_learning") is None, reason="needs qiskit-machine-learning"
 )
 
 
