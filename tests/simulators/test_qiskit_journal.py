@@ -225,3 +225,37 @@ def test_resume_errors_are_clear(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(ValueError, match="nothing to resume"):
         QiskitExecutor.resume(tmp_path / "empty.jsonl", AerSimulator())
+
+
+class UnreachableJob:
+    """A job whose status cannot be read: the connection is gone."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def job_id(self):
+        return self.inner.job_id()
+
+    def status(self):
+        raise ConnectionError("connection reset by peer")
+
+
+class DisconnectingSampler(CountingSampler):
+    def run(self, pubs, *, shots=None):
+        return UnreachableJob(super().run(pubs, shots=shots))
+
+
+def test_lost_connection_keeps_the_job_for_resume(tmp_path):
+    path = tmp_path / "lost.jsonl"
+    backend = AerSimulator()
+    sampler = DisconnectingSampler()
+    c, x = _circuit()
+    with pytest.raises(QiskitJobError, match="connection reset") as info:
+        QiskitExecutor(backend, shots=SHOTS, sampler=sampler, journal=path).probs(c, x=x)
+    (record,) = Journal(path).jobs()
+    assert record["status"] == "submitted" and info.value.job_id == record["job_id"]
+    assert str(path) in str(info.value)
+    service = FakeService(sampler, backend)  # the connection is back: the service returns the real job
+    resumed = QiskitExecutor.resume(path, service, shots=SHOTS, sampler=sampler)
+    resumed.probs(c, x=x)
+    assert sampler.submitted == 1 and resumed.submissions == 0

@@ -370,7 +370,11 @@ class QiskitExecutor:
             if job is None:
                 counts["unreachable"] += 1
                 continue
-            status = _status_name(job)
+            try:
+                status = _status_name(job)
+            except Exception:  # noqa: BLE001 - no connection: try again later
+                counts["unreachable"] += 1
+                continue
             if status not in _FINAL:
                 counts["pending"] += 1
                 continue
@@ -492,14 +496,20 @@ class QiskitExecutor:
         for chunk, job_id, job in pending:
             try:
                 status = self._wait(job, job_id, progress)
+            except Exception as error:  # noqa: BLE001 - lost connection or timeout: the job may still finish,
+                # so it stays "submitted" in the journal and resume can fetch it later
+                failures.append((job_id, error))
+                progress.emit("failed", job_id, "UNKNOWN")
+                continue
+            try:
                 if status != "DONE":
                     raise RuntimeError(_job_error(job, status))
                 arrays = _extract(kind, job.result())
             except Exception as error:  # noqa: BLE001 - collect every job, then report the failures together
                 failures.append((job_id, error))
-                if self.journal is not None and not isinstance(error, TimeoutError):
-                    self.journal.record_failure(job_id, _safe_status(job), repr(error))
-                progress.emit("failed", job_id, "ERROR")
+                if self.journal is not None:
+                    self.journal.record_failure(job_id, status, repr(error))
+                progress.emit("failed", job_id, status)
                 continue
             if self.journal is not None:
                 self.journal.record_result(job_id, arrays)
@@ -811,13 +821,6 @@ def _job_error(job: Any, status: str) -> str:
     message = getattr(job, "error_message", None)
     detail = message() if callable(message) else None
     return f"job ended {status.lower()}" + (f": {detail}" if detail else "")
-
-
-def _safe_status(job: Any) -> str:
-    try:
-        return _status_name(job)
-    except Exception:  # noqa: BLE001 - a lost connection leaves the status unknown
-        return "UNKNOWN"
 
 
 def _real_array(value: Any, name: str) -> np.ndarray:
