@@ -114,7 +114,7 @@ def _gram_rows(sizes: list[int], budget: float) -> list[dict]:
     reference: dict[int, float] = {}
     for n in sizes:
         x = _data(n)
-        reference[n] = _time(lambda: _qmlsim("numpy")(x), repeats=3)
+        reference[n] = _time(lambda: _qmlsim("numpy")(x), repeats=7)
         rows.append({"case": f"gram zz8 N={n}", "impl": REFERENCE, "seconds": reference[n], "ratio": 1.0, "extrapolated": False})
     peers: list[tuple[str, Callable[[], Callable], str, int]] = [
         ("qmlsim numpy (engine route)", lambda: _qmlsim("numpy", fast_path=False), "measure", 1),
