@@ -439,8 +439,13 @@ class QiskitExecutor:
         shots: int,
         seed: int | None,
         observables: list[Any] | None = None,
+        observable_key: Any = None,
     ) -> list[dict[str, np.ndarray]]:
-        """Run parameter rows ``values`` ``(rows, ..., P)`` as sweeps in as few jobs as limits allow; results per chunk."""
+        """Run parameter rows ``values`` ``(rows, ..., P)`` as sweeps in as few jobs as limits allow; results per chunk.
+
+        ``observables`` are on physical qubits; ``observable_key`` identifies them before
+        the layout, which may differ between sessions, for the task hash.
+        """
         per_row = shots * int(np.prod(values.shape[1:-1], dtype=int)) * (len(observables) if observables else 1)
         rows_per_job = max(1, self.max_executions_per_job // max(1, per_row))
         if self.max_rows_per_job is not None:
@@ -451,7 +456,7 @@ class QiskitExecutor:
         precision = 1.0 / math.sqrt(shots)
         meta = {
             "primitive": kind, "backend": self.backend_name, "circuit": compiled.structure, "shots": shots,
-            "seed": seed, "rows_per_job": rows_per_job, "observables": labels,
+            "seed": seed, "rows_per_job": rows_per_job, "observables": observable_key,
         }
         task = task_hash(meta, values)
         results: list[dict[str, np.ndarray] | None] = [None] * len(starts)
@@ -678,7 +683,7 @@ class QiskitExecutor:
 
         compiled = self._compile(circuit, "estimator")
         values = parameter_values(compiled.circuit, rows, w)
-        chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), self._mapped(obs_list, compiled, circuit.num_wires))
+        chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires))
         evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(rows.shape[0], len(obs_list))
         stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(rows.shape[0], len(obs_list))
         if not is_list:
@@ -698,13 +703,14 @@ class QiskitExecutor:
         return self.expval_with_error(circuit, observables, x, weights, shots, seed)[0]
 
     @staticmethod
-    def _mapped(obs_list: list[Observable], compiled: _Compiled, num_wires: int) -> list[Any]:
-        """Observables on the physical qubits of the transpiled circuit (virtual qubit ``i`` = wire ``i``)."""
+    def _mapped(obs_list: list[Observable], compiled: _Compiled, num_wires: int) -> tuple[list[Any], list]:
+        """Observables on the physical qubits of the transpiled circuit (virtual qubit ``i`` = wire ``i``), and their virtual labels."""
         layout = compiled.circuit.layout
         ops = [to_qiskit_observable(o, num_wires) for o in obs_list]
+        key = [op.to_list() for op in ops]
         if layout is None:
-            return ops
-        return [op.apply_layout(layout, num_qubits=compiled.circuit.num_qubits) for op in ops]
+            return ops, key
+        return [op.apply_layout(layout, num_qubits=compiled.circuit.num_qubits) for op in ops], key
 
     def jacobian(
         self,
@@ -758,7 +764,7 @@ class QiskitExecutor:
             # the angle circuit's parameters are the elements x[slot] of one vector
             columns = [int(p.index) for p in compiled.circuit.parameters]
             values = shifted[..., columns]  # (batch, 2 S, P) in compiled.circuit.parameters order
-            chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), self._mapped(obs_list, compiled, circuit.num_wires))
+            chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires))
             evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
             d_angles: dict[int, np.ndarray] = {}
             for e, (slot, _, c) in enumerate(shifts):
