@@ -1,0 +1,477 @@
+"""The statevector engine against its peers, side by side in one run, with the memory-bandwidth bound.
+
+Cases:
+
+- ``large n=N``: one layer of RX on every wire followed by a CNOT ladder, ``<Z0>`` at
+  the end; seconds are per gate. Besides the peers, two rows give the physical limit
+  measured in this run: ``bound 2 cores`` / ``bound 1 core`` = ``2 * itemsize * 2**n``
+  bytes over the copy bandwidth (a 2-thread numba copy, and NumPy's one-thread copy).
+  Their ``ratio`` is bound / qmlsim time (>= 0.87 meets "within 1.15x of the bound").
+  ``qmlsim numba complex64`` has ratio = complex128 time / complex64 time.
+- ``small single call``: one 4-wire, 20-gate circuit, ``<Z0>``, one call per row of inputs.
+- ``small bulk``: the same circuit for many input rows in one call; seconds are per row.
+- ``gradient``: ``<Z0>`` of angle encoding + ``hardware_efficient_ansatz(12, 8)``,
+  Jacobian in the weights for 64 input rows.
+- ``jax compile``: first-call minus steady-state time of ``Simulator(backend="jax")``
+  on circuits of up to 1,000 gates (goal: at most 5 s).
+
+``ratio`` is peer time / qmlsim numba time in the same case (above 1: qmlsim is faster).
+Repeats are interleaved across implementations; the median is reported.
+
+Run: ``python benchmarks/bench_engine.py [--quick]`` or ``python benchmarks/run.py engine``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+OURS = "qmlsim numba"
+SMALL_WIRES = 4
+
+
+# --- timing ---------------------------------------------------------------------------------
+def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median wall time of each function, repeats interleaved so load drifts hit all alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm up: compilation, caches, first-touch allocations
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def _rows(case: str, times: dict[str, float], scale: float = 1.0, notes: dict[str, str] | None = None) -> list[dict]:
+    ours = times.get(OURS)
+    out = []
+    for impl, seconds in times.items():
+        seconds = seconds * scale
+        ratio = None if ours is None or impl == OURS else seconds / (ours * scale)
+        out.append({"case": case, "impl": impl, "seconds": seconds, "ratio": ratio, "note": (notes or {}).get(impl, "")})
+    return out
+
+
+def _optional(name: str) -> Any:
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+# --- bandwidth ------------------------------------------------------------------------------
+def copy_bandwidth(nbytes: int = 1 << 29, repeats: int = 5) -> dict[str, float]:
+    """Copy bandwidth in bytes/s (read + write counted): NumPy one thread, numba all threads."""
+    import numba
+
+    @numba.njit(parallel=True, cache=True)
+    def parallel_copy(dst, src):  # noqa: ANN001 - numba kernel
+        blocks = 64
+        size = src.size // blocks
+        for b in numba.prange(blocks):
+            dst[b * size : (b + 1) * size] = src[b * size : (b + 1) * size]
+
+    src = np.ones(nbytes // 8)
+    dst = np.zeros_like(src)
+    parallel_copy(dst, src)
+    out = {}
+    for name, fn in (("1 core", lambda: np.copyto(dst, src)), ("2 cores", lambda: parallel_copy(dst, src))):
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        out[name] = 2 * nbytes / best
+    return out
+
+
+# --- circuits -------------------------------------------------------------------------------
+def layered_circuit(n: int) -> Any:
+    from qmlsim.circuits import Circuit
+
+    c = Circuit(n)
+    w = c.weights(n)
+    for i in range(n):
+        c.rx(w[i], i)
+    for i in range(n - 1):
+        c.cx(i, i + 1)
+    return c
+
+
+def small_circuit() -> Any:
+    """4 wires, 20 gates: RY(x), RZ(w), CX ring, RY(w), RZ(w)."""
+    from qmlsim.circuits import Circuit
+
+    c = Circuit(SMALL_WIRES)
+    x = c.inputs(SMALL_WIRES)
+    w = c.weights(3 * SMALL_WIRES)
+    for i in range(SMALL_WIRES):
+        c.ry(x[i], i)
+    for i in range(SMALL_WIRES):
+        c.rz(w[i], i)
+    for i in range(SMALL_WIRES):
+        c.cx(i, (i + 1) % SMALL_WIRES)
+    for i in range(SMALL_WIRES):
+        c.ry(w[SMALL_WIRES + i], i)
+    for i in range(SMALL_WIRES):
+        c.rz(w[2 * SMALL_WIRES + i], i)
+    return c
+
+
+def _pennylane_small(x_first: bool) -> Callable:
+    import pennylane as qml
+
+    def body(x: Any, w: Any) -> Any:
+        for i in range(SMALL_WIRES):
+            qml.RY(x[..., i] if x_first else x[i], wires=i)
+        for i in range(SMALL_WIRES):
+            qml.RZ(w[i], wires=i)
+        for i in range(SMALL_WIRES):
+            qml.CNOT(wires=[i, (i + 1) % SMALL_WIRES])
+        for i in range(SMALL_WIRES):
+            qml.RY(w[SMALL_WIRES + i], wires=i)
+        for i in range(SMALL_WIRES):
+            qml.RZ(w[2 * SMALL_WIRES + i], wires=i)
+        return qml.expval(qml.PauliZ(0))
+
+    return body
+
+
+def _qulacs_small() -> tuple[Any, Any, Any]:
+    import qulacs
+
+    circ = qulacs.ParametricQuantumCircuit(SMALL_WIRES)
+    for i in range(SMALL_WIRES):
+        circ.add_parametric_RY_gate(i, 0.0)
+    for i in range(SMALL_WIRES):
+        circ.add_parametric_RZ_gate(i, 0.0)
+    for i in range(SMALL_WIRES):
+        circ.add_CNOT_gate(i, (i + 1) % SMALL_WIRES)
+    for i in range(SMALL_WIRES):
+        circ.add_parametric_RY_gate(i, 0.0)
+    for i in range(SMALL_WIRES):
+        circ.add_parametric_RZ_gate(i, 0.0)
+    obs = qulacs.Observable(SMALL_WIRES)
+    obs.add_operator(1.0, "Z 0")
+    return circ, obs, qulacs.QuantumState(SMALL_WIRES)
+
+
+def _qulacs_expval(circ: Any, obs: Any, state: Any, x: np.ndarray, w: np.ndarray) -> float:
+    values = np.concatenate([x, w])
+    for i, v in enumerate(values):
+        circ.set_parameter(i, float(v))
+    state.set_zero_state()
+    circ.update_quantum_state(state)
+    return obs.get_expectation_value(state)
+
+
+# --- cases ----------------------------------------------------------------------------------
+def large_case(n: int, bandwidth: dict[str, float], repeats: int) -> list[dict]:
+    from qmlsim.circuits import Z
+    from qmlsim.simulators import Simulator
+
+    c = layered_circuit(n)
+    gates = len(c.ops)
+    w = np.random.default_rng(0).uniform(-np.pi, np.pi, c.num_weights)
+    fns: dict[str, Callable[[], Any]] = {}
+    notes: dict[str, str] = {}
+    ours128 = Simulator(kernels="numba")
+    ours64 = Simulator(kernels="numba", dtype="complex64")
+    fns[OURS] = lambda: ours128.expval(c, Z(0), weights=w)
+    fns["qmlsim numba complex64"] = lambda: ours64.expval(c, Z(0), weights=w)
+    if n <= 20:
+        array = Simulator(kernels="array")
+        fns["qmlsim array"] = lambda: array.expval(c, Z(0), weights=w)
+    qulacs = _optional("qulacs")
+    if qulacs is not None:
+        qc = qulacs.QuantumCircuit(n)
+        for i in range(n):
+            qc.add_RX_gate(i, float(w[i]))
+        for i in range(n - 1):
+            qc.add_CNOT_gate(i, i + 1)
+        qstate = qulacs.QuantumState(n)
+        qobs = qulacs.Observable(n)
+        qobs.add_operator(1.0, "Z 0")
+
+        def run_qulacs() -> float:
+            qstate.set_zero_state()
+            qc.update_quantum_state(qstate)
+            return qobs.get_expectation_value(qstate)
+
+        fns["qulacs"] = run_qulacs
+    try:
+        from qiskit import QuantumCircuit, transpile
+        from qiskit.quantum_info import Pauli
+        from qiskit_aer import AerSimulator
+
+        aer = AerSimulator(method="statevector")
+        qk = QuantumCircuit(n)
+        for i in range(n):
+            qk.rx(float(w[i]), i)
+        for i in range(n - 1):
+            qk.cx(i, i + 1)
+        qk.save_expectation_value(Pauli("Z"), [0])
+        qk = transpile(qk, aer, optimization_level=0)
+        fns["aer statevector"] = lambda: aer.run(qk).result()
+    except ImportError:
+        pass
+    pennylane = _optional("pennylane")
+    if pennylane is not None:
+        qml = pennylane
+
+        def body(weights: Any) -> Any:
+            for i in range(n):
+                qml.RX(weights[i], wires=i)
+            for i in range(n - 1):
+                qml.CNOT(wires=[i, i + 1])
+            return qml.expval(qml.PauliZ(0))
+
+        lightning = qml.QNode(body, qml.device("lightning.qubit", wires=n))
+        fns["lightning.qubit"] = lambda: lightning(w)
+        if n <= 20:
+            default = qml.QNode(body, qml.device("default.qubit", wires=n))
+            fns["default.qubit"] = lambda: default(w)
+        else:
+            notes["default.qubit"] = "skipped above 20 wires (about 1 s per gate)"
+    times = _interleaved(fns, repeats)
+    case = f"large n={n} (per gate)"
+    rows = _rows(case, times, scale=1.0 / gates)
+    for row in rows:
+        if row["impl"] == "qmlsim numba complex64":
+            row["ratio"] = times[OURS] / times["qmlsim numba complex64"]
+            row["note"] = "ratio = complex128 time / complex64 time (goal >= 1.82)"
+    ours_per_gate = times[OURS] / gates
+    for cores in ("2 cores", "1 core"):
+        bound = 2 * 16 * 2**n / bandwidth[cores]
+        rows.append({
+            "case": case, "impl": f"bound {cores}", "seconds": bound, "ratio": bound / ours_per_gate,
+            "note": f"2*16*2^n bytes at {bandwidth[cores] / 1e9:.1f} GB/s; ratio = bound / qmlsim",
+        })
+    for impl, note in notes.items():
+        rows.append({"case": case, "impl": impl, "seconds": None, "ratio": None, "note": note})
+    return rows
+
+
+def small_single_case(repeats: int, calls: int) -> list[dict]:
+    from qmlsim.circuits import Z
+    from qmlsim.simulators import Simulator
+
+    c = small_circuit()
+    rng = np.random.default_rng(1)
+    xs = rng.uniform(-np.pi, np.pi, (calls, SMALL_WIRES))
+    w = rng.uniform(-np.pi, np.pi, c.num_weights)
+    fns: dict[str, Callable[[], Any]] = {}
+    obs = Z(0)
+    few = xs[: max(1, calls // 20)]
+    for name, sim, rows in (
+        (OURS, Simulator(kernels="numba"), xs),
+        ("qmlsim array", Simulator(kernels="array"), xs),
+        ("qmlsim jax", Simulator(backend="jax"), few),
+    ):
+        fns[name] = lambda sim=sim, rows=rows: [sim.expval(c, obs, x=row, weights=w) for row in rows]
+    if _optional("qulacs") is not None:
+        circ, qobs, state = _qulacs_small()
+        fns["qulacs"] = lambda: [_qulacs_expval(circ, qobs, state, row, w) for row in xs]
+    qml = _optional("pennylane")
+    if qml is not None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jitted = jax.jit(qml.QNode(_pennylane_small(False), qml.device("default.qubit", wires=SMALL_WIRES), interface="jax"))
+        fns["default.qubit + jax.jit"] = lambda: [float(jitted(row, w)) for row in xs]
+        lightning = qml.QNode(_pennylane_small(False), qml.device("lightning.qubit", wires=SMALL_WIRES))
+        fns["lightning.qubit"] = lambda: [lightning(row, w) for row in few]
+    times = _interleaved(fns, repeats)
+    slow = ("qmlsim jax", "lightning.qubit")
+    per_call = {k: v / (len(few) if k in slow else calls) for k, v in times.items()}
+    notes = {k: f"{len(few) if k in slow else calls} calls timed" for k in per_call}
+    return _rows("small single call (per call)", per_call, notes=notes)
+
+
+def small_bulk_case(rows: int, repeats: int) -> list[dict]:
+    from qmlsim.circuits import Z
+    from qmlsim.simulators import Simulator
+
+    c = small_circuit()
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-np.pi, np.pi, (rows, SMALL_WIRES))
+    w = rng.uniform(-np.pi, np.pi, c.num_weights)
+    fns: dict[str, Callable[[], Any]] = {}
+    scale: dict[str, float] = {}
+    for name, sim in (
+        (OURS, Simulator(kernels="numba")),
+        ("qmlsim array", Simulator(kernels="array")),
+        ("qmlsim jax", Simulator(backend="jax")),
+    ):
+        fns[name] = lambda sim=sim: sim.expval(c, Z(0), x=x, weights=w)
+        scale[name] = rows
+    few = min(rows, 500)
+    if _optional("qulacs") is not None:
+        circ, qobs, state = _qulacs_small()
+        fns["qulacs (loop)"] = lambda: [_qulacs_expval(circ, qobs, state, row, w) for row in x[:few]]
+        scale["qulacs (loop)"] = few
+    qml = _optional("pennylane")
+    if qml is not None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jitted = jax.jit(qml.QNode(_pennylane_small(True), qml.device("default.qubit", wires=SMALL_WIRES), interface="jax"))
+        fns["default.qubit + jax.jit broadcast"] = lambda: np.asarray(jitted(x, w))
+        scale["default.qubit + jax.jit broadcast"] = rows
+        lightning = qml.QNode(_pennylane_small(True), qml.device("lightning.qubit", wires=SMALL_WIRES))
+        small = x[: min(rows, 200)]
+        fns["lightning.qubit broadcast"] = lambda: lightning(small, w)
+        scale["lightning.qubit broadcast"] = small.shape[0]
+    times = _interleaved(fns, repeats)
+    per_row = {k: v / scale[k] for k, v in times.items()}
+    notes = {k: f"{int(scale[k])} rows timed" for k in per_row}
+    return _rows(f"small bulk {rows} rows (per row)", per_row, notes=notes)
+
+
+def gradient_case(rows: int, repeats: int) -> list[dict]:
+    from qmlsim.circuits import Z
+    from qmlsim.circuits.templates import angle_encoding, hardware_efficient_ansatz
+    from qmlsim.simulators import Simulator
+
+    n, layers = 12, 8
+    c = angle_encoding(n).compose(hardware_efficient_ansatz(n, layers))
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-np.pi, np.pi, (rows, c.num_inputs))
+    w = rng.uniform(-np.pi, np.pi, c.num_weights)
+    fns: dict[str, Callable[[], Any]] = {}
+    ours, array = Simulator(kernels="numba"), Simulator(kernels="array")
+    fns[OURS] = lambda: ours.jacobian(c, Z(0), x=x, weights=w)
+    fns["qmlsim array adjoint"] = lambda: array.jacobian(c, Z(0), x=x, weights=w)
+    qulacs = _optional("qulacs")
+    if qulacs is not None:
+        circ = qulacs.ParametricQuantumCircuit(n)
+        ops = [op for op in c.ops]
+        for op in ops:
+            if op.name in ("ry", "rz", "rx"):
+                getattr(circ, f"add_parametric_{op.name.upper()}_gate")(op.wires[0], 0.0)
+            elif op.name == "cx":
+                circ.add_CNOT_gate(*op.wires)
+            elif op.name == "cz":
+                circ.add_CZ_gate(*op.wires)
+            else:
+                raise ValueError(f"no qulacs twin for {op.name}")
+        qobs = qulacs.Observable(n)
+        qobs.add_operator(1.0, "Z 0")
+
+        def run_qulacs() -> list:
+            out = []
+            for row in x:
+                for i, v in enumerate(np.concatenate([row, w])):
+                    circ.set_parameter(i, float(v))
+                out.append(circ.backprop(qobs))
+            return out
+
+        fns["qulacs backprop"] = run_qulacs
+    qml = _optional("pennylane")
+    if qml is not None:
+        def body(xr: Any, weights: Any) -> Any:
+            for op in c.ops:
+                angle = None
+                if op.params:
+                    e = op.params[0]
+                    angle = xr[e.index] if getattr(e, "kind", "") == "x" else weights[e.index]
+                if op.name == "ry":
+                    qml.RY(angle, wires=op.wires[0])
+                elif op.name == "rz":
+                    qml.RZ(angle, wires=op.wires[0])
+                elif op.name == "rx":
+                    qml.RX(angle, wires=op.wires[0])
+                elif op.name == "cx":
+                    qml.CNOT(wires=list(op.wires))
+                elif op.name == "cz":
+                    qml.CZ(wires=list(op.wires))
+            return qml.expval(qml.PauliZ(0))
+
+        pnp = qml.numpy
+        lightning = qml.QNode(body, qml.device("lightning.qubit", wires=n), diff_method="adjoint")
+        wp = pnp.array(w, requires_grad=True)
+        grad = qml.grad(lightning, argnum=1)
+        fns["lightning.qubit adjoint"] = lambda: [grad(pnp.array(row, requires_grad=False), wp) for row in x]
+    times = _interleaved(fns, repeats)
+    return _rows(f"gradient HEA(12, 8), {rows} rows", times, notes={OURS: "adjoint"})
+
+
+def jax_compile_case(sizes: tuple[int, ...]) -> list[dict]:
+    import jax
+
+    from qmlsim.circuits import Circuit, Z
+    from qmlsim.simulators import Simulator
+
+    rows = []
+    for gates in sizes:
+        n = 8
+        c = Circuit(n)
+        w = c.weights(gates)
+        for g in range(gates):
+            if g % 3 == 2:
+                c.cx(g % n, (g + 1) % n)
+            else:
+                (c.ry if g % 2 else c.rz)(w[g], g % n)
+        weights = np.random.default_rng(4).uniform(-1, 1, c.num_weights)
+        sim = Simulator(backend="jax")
+        start = time.perf_counter()
+        jax.block_until_ready(sim.expval(c, Z(0), weights=weights))
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        jax.block_until_ready(sim.expval(c, Z(0), weights=weights + 0.1))
+        steady = time.perf_counter() - start
+        rows.append({
+            "case": f"jax compile {len(c.ops)} gates", "impl": "qmlsim jax", "seconds": first - steady,
+            "ratio": None, "note": f"first call {first:.2f} s, then {steady * 1e3:.2f} ms; goal <= 5 s",
+        })
+    return rows
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Every case, every implementation.
+
+    Args:
+        quick: at most 20 wires, fewer rows and repeats (about two minutes).
+
+    Returns:
+        Rows ``{"case", "impl", "seconds", "ratio", "note"}``.
+    """
+    bandwidth = copy_bandwidth(1 << (27 if quick else 29))
+    repeats = 3 if quick else 5
+    rows: list[dict] = []
+    for n in ((16, 20) if quick else (20, 24, 26)):
+        rows += large_case(n, bandwidth, repeats=repeats if n < 26 else 3)
+    rows += small_single_case(repeats, calls=200 if quick else 1000)
+    rows += small_bulk_case(1000 if quick else 10_000, repeats)
+    rows += gradient_case(8 if quick else 64, 3)
+    rows += jax_compile_case((100, 300) if quick else (100, 500, 1000))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="qmlsim engine benchmark")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.run import machine_info, table
+
+    rows = run(args.quick)
+    print(table(rows))
+    out = root / "benchmarks" / "results" / "engine.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"suite": "engine", "quick": args.quick, "machine": machine_info(), "rows": rows}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
