@@ -179,7 +179,8 @@ def _vqc_rows(quick: bool) -> list[dict]:
         return time.perf_counter() - start
 
     ours(5)
-    per_iter = (ours(long) - ours(short)) / (long - short)
+    # Best of three per length: the difference of two noisy times is noisier still.
+    per_iter = (min(ours(long) for _ in range(3)) - min(ours(short) for _ in range(3))) / (long - short)
     rows = [{"case": "vqc spsa iteration", "impl": REFERENCE, "seconds": per_iter, "ratio": 1.0, "extrapolated": False}]
     try:
         from qiskit.circuit.library import zz_feature_map
@@ -204,7 +205,7 @@ def _vqc_rows(quick: bool) -> list[dict]:
 
         q_short, q_long = (3, 8) if quick else (5, 25)
         theirs(2)
-        seconds = (theirs(q_long) - theirs(q_short)) / (q_long - q_short)
+        seconds = (min(theirs(q_long) for _ in range(2)) - min(theirs(q_short) for _ in range(2))) / (q_long - q_short)
         rows.append({"case": "vqc spsa iteration", "impl": "qiskit-ml VQC", "seconds": seconds, "ratio": seconds / per_iter, "extrapolated": False})
     except Exception as err:  # noqa: BLE001
         rows.append({"case": "vqc spsa iteration", "impl": "qiskit-ml VQC", "seconds": float("nan"), "ratio": float("nan"), "extrapolated": False, "note": f"unavailable: {err}"})
