@@ -76,3 +76,47 @@ def test_missing_experiment_module_is_reported(monkeypatch, capsys):
 def test_command_is_required():
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+# --- benchmarks/run.py -----------------------------------------------------------
+def _bench_run_module():
+    import importlib
+
+    return importlib.import_module("benchmarks.run")
+
+
+def test_bench_runner_writes_table_and_json(monkeypatch, tmp_path, capsys):
+    import types
+
+    run = _bench_run_module()
+    fake = types.ModuleType("benchmarks.bench_fake")
+    fake.run = lambda quick: [
+        {"case": "4 wires", "impl": "qmlsim", "seconds": 0.002, "ratio": 1.0},
+        {"case": "4 wires", "impl": "peer", "seconds": 2.5, "ratio": 1250.0, "extrapolated": True, "note": "from 2-3 wires"},
+    ]
+    monkeypatch.setitem(sys.modules, "benchmarks.bench_fake", fake)
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    monkeypatch.setattr(run, "ROOT", tmp_path.parent)
+    assert run.run_suite("fake", True, {"cpu_count": 2}) == "ok"
+    out = capsys.readouterr().out
+    assert "2 ms" in out and "2.5 s *" in out and "1.25e+03" in out and "extrapolated" in out
+    saved = json.loads((tmp_path / "fake.json").read_text())
+    assert saved["quick"] is True and saved["machine"] == {"cpu_count": 2} and len(saved["rows"]) == 2
+
+
+def test_bench_runner_reports_missing_and_broken_suites(monkeypatch, tmp_path, capsys):
+    import types
+
+    run = _bench_run_module()
+    assert run.run_suite("does_not_exist", True, {}) == "missing"
+    broken = types.ModuleType("benchmarks.bench_broken")
+    broken.run = lambda quick: [{"case": "x"}]  # lacks impl and seconds
+    monkeypatch.setitem(sys.modules, "benchmarks.bench_broken", broken)
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    assert run.run_suite("broken", True, {}) == "failed"
+    assert "lacks" in capsys.readouterr().err
+
+
+def test_bench_machine_info():
+    info = _bench_run_module().machine_info()
+    assert info["cpu_count"] >= 1 and info["versions"]["numpy"]
