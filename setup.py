@@ -15,6 +15,7 @@ CORE = [
     "numba>=0.60",
     "qiskit>=1.3",
     "qiskit-aer>=0.15",
+    "sympy>=1.12",  # Qiskit's ParameterExpression.sympify, used by from_qiskit
     "pennylane>=0.40",
     "scikit-learn>=1.5",
     "tqdm>=4.66",
