@@ -386,6 +386,12 @@ def _pairs_probability(circuit: Circuit, rows: np.ndarray, weights: Any, device:
     return out
 
 
+def _writable_host(value: Any) -> np.ndarray:
+    if type(value) is np.ndarray and value.flags.writeable and value.dtype == np.float64:
+        return value
+    return np.array(value, dtype=np.float64)
+
+
 def _host(value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
@@ -438,7 +444,7 @@ def fidelity_gram(
             sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
             xp = device.backend.xp
             rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
-            k = _host(_gram_from_states(sx, sy, symmetric, xp, rows)).astype(np.float64, copy=False)
+            k = _writable_host(device.backend.to_host(_gram_from_states(sx, sy, symmetric, xp, rows)))
         if shots is not None:
             # Sampling the all-zeros outcome of U(z)^dagger U(x) with `shots` shots is
             # exactly a binomial draw with the exact fidelity as its probability.

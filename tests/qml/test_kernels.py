@@ -285,3 +285,16 @@ def test_qsvc_on_fake_ibm_backend_matches_exact_accuracy():
     exact = QSVC().fit(x_train, y_train).score(x_test, y_test)
     # 16 test points: one flipped prediction is 0.0625; the fake backend adds device noise.
     assert abs(hardware - exact) <= 0.125
+
+
+def test_kernel_on_cupy_backend_standin():
+    """The CuPy route (run on CPU by a stand-in that refuses host arrays mixed with device arrays)."""
+    from qmlsim.simulators.backends import cupy_backend
+    from tests.cupy_standin import make_cupy_standin
+
+    device = Simulator(backend=cupy_backend(make_cupy_standin()))
+    x = np.random.default_rng(8).uniform(0, 2 * np.pi, (9, 3))
+    for fast_path in (True, False):
+        k = FidelityQuantumKernel(device=device, fast_path=fast_path)
+        np.testing.assert_allclose(k.matrix(x), FidelityQuantumKernel().matrix(x), atol=ATOL)
+        np.testing.assert_allclose(k.matrix(x, x[:4]), FidelityQuantumKernel().matrix(x, x[:4]), atol=ATOL)
