@@ -64,8 +64,8 @@ _PARAM_CODES = {"rx": C_RX, "ry": C_RY, "rz": C_RZ, "p": C_P, "u": C_U3, "u3": C
 _DIAGONAL_CODES = (C_RZ, C_P, C_RZZ)
 # angle slot sources
 S_CONST, S_X, S_W, S_GEN = range(4)
-# a parallel launch pays off above this many amplitude-gate updates
-_PARALLEL_WORK = 1 << 16
+# a parallel launch (and waking the worker threads) pays off above this many amplitude-gate updates
+_PARALLEL_WORK = 1 << 18
 
 
 class Unsupported(Exception):
