@@ -91,6 +91,16 @@ class Simulator:
         self.kernels = kernels
         self._last: tuple[Any, Any, Program] | None = None
 
+    def __reduce__(self) -> tuple:
+        # named backends are rebuilt on unpickling (a Backend holds a module); a custom
+        # Backend object (e.g. a CuPy stand-in) has no name to rebuild from
+        if self.backend.custatevec is None and self.backend.name in ("numpy", "jax", "cupy"):
+            return (Simulator, (self.backend.name, self.dtype, self.max_chunk_rows, self.kernels))
+        raise TypeError("a Simulator built on a custom Backend object cannot be pickled; pass a backend name")
+
+    def __deepcopy__(self, memo: dict) -> Simulator:
+        return Simulator(self.backend, self.dtype, self.max_chunk_rows, self.kernels)
+
     def __repr__(self) -> str:
         return f"Simulator(backend={self.backend.name!r}, dtype={self.dtype!r})"
 

@@ -339,3 +339,17 @@ def test_jax_controlled_gates_after_input_rotations_match_qiskit(monkeypatch, sc
         qc.crx(row[0], 1, 2)
         expected = np.asarray(Statevector(qc).data).reshape(2, 2, 2).transpose(2, 1, 0).reshape(-1)
         np.testing.assert_allclose(state, expected, atol=1e-12)
+
+
+def test_simulator_pickles_and_copies_by_backend_name():
+    import copy
+    import pickle
+
+    c = example_circuit()
+    x = np.random.default_rng(9).uniform(0, 2 * np.pi, (3, 2))
+    theta = np.array([0.1, 0.2, 0.3])
+    for sim in (Simulator(), Simulator(backend="jax", dtype="complex64")):
+        for twin in (pickle.loads(pickle.dumps(sim)), copy.deepcopy(sim)):
+            assert (twin.backend.name, twin.dtype) == (sim.backend.name, sim.dtype)
+            expected = np.stack([qiskit_example_state(row, theta) for row in x])
+            np.testing.assert_allclose(host(twin.statevector(c, x=x, weights=theta)), expected, atol=1e-5)
