@@ -255,3 +255,35 @@ def test_fidelity_quantum_kernel_on_qmlsim_sampler_matches_exact_fidelities():
     states = [Statevector(feature_map.assign_parameters(row)) for row in x]
     exact = np.array([[abs(a.inner(b)) ** 2 for b in states] for a in states])
     np.testing.assert_allclose(gram, exact, atol=5 * 0.5 / np.sqrt(SHOTS))
+
+
+def test_conversion_cache_follows_circuit_content():
+    from qiskit.circuit.library import UnitaryGate
+    from qiskit.quantum_info import random_unitary
+
+    estimator = QmlsimEstimator()
+    reference = StatevectorEstimator()
+    qc = QuantumCircuit(2)
+    qc.rx(0.3, 0)
+    qc.append(UnitaryGate(random_unitary(4, seed=1)), [0, 1])
+    variants = [qc.copy()]
+    changed_angle = QuantumCircuit(2)
+    changed_angle.rx(0.3 + 1e-9, 0)  # differs beyond the digits a printout shows
+    changed_angle.rx(0.5, 0)
+    changed_angle.append(UnitaryGate(random_unitary(4, seed=1)), [0, 1])
+    variants.append(changed_angle)
+    changed_matrix = QuantumCircuit(2)
+    changed_matrix.rx(0.3, 0)
+    changed_matrix.append(UnitaryGate(random_unitary(4, seed=2)), [0, 1])
+    variants.append(changed_matrix)
+    grown = qc.copy()
+    grown.h(1)  # the same object mutated after a run
+    for circuit in [*variants, qc, grown, qc]:
+        pub = (circuit, ["ZI", "XY"])
+        np.testing.assert_allclose(estimator.run([pub]).result()[0].data.evs, reference.run([pub]).result()[0].data.evs, atol=1e-10)
+    mutated = qc.copy()
+    estimator.run([(mutated, "ZZ")]).result()
+    mutated.x(0)
+    np.testing.assert_allclose(
+        estimator.run([(mutated, "ZZ")]).result()[0].data.evs, reference.run([(mutated, "ZZ")]).result()[0].data.evs, atol=1e-10
+    )

@@ -39,6 +39,9 @@ from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2, PrimitiveJob, Prim
 from qiskit.primitives.containers import BitArray, DataBin, PubResult, SamplerPubResult  # noqa: E402
 from qiskit.primitives.containers.estimator_pub import EstimatorPub  # noqa: E402
 from qiskit.primitives.containers.sampler_pub import SamplerPub  # noqa: E402
+from qiskit.circuit import ParameterExpression  # noqa: E402
+from qiskit.circuit.library import UnitaryGate, get_standard_gate_name_mapping  # noqa: E402
+from qiskit.circuit.library import Barrier, Measure  # noqa: E402
 from qiskit.quantum_info import SparsePauliOp  # noqa: E402
 
 __all__ = ["QmlsimSampler", "QmlsimEstimator"]
@@ -80,6 +83,62 @@ def _final_measurements(qc: Any) -> dict[str, list[int | None]]:
     }
 
 
+# Instruction classes whose name, qubits and parameters determine them completely; circuits
+# made only of these are cached by that content (custom gates may share names, so not them).
+_KNOWN_TYPES = {name: type(gate) for name, gate in get_standard_gate_name_mapping().items()}
+_KNOWN_TYPES.update({"unitary": UnitaryGate, "measure": Measure, "barrier": Barrier})
+_CACHE_SIZE = 64
+
+
+def _param_key(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return (value.shape, value.tobytes())
+    if isinstance(value, ParameterExpression):
+        return str(value)
+    return repr(value)
+
+
+def _fingerprint(qc: Any) -> tuple | None:
+    """Content key of a circuit of standard instructions, or ``None`` when it has others."""
+    items = []
+    for instruction in qc.data:
+        operation = instruction.operation
+        if _KNOWN_TYPES.get(operation.name) is not type(operation):
+            return None
+        items.append(
+            (
+                operation.name,
+                tuple(qc.find_bit(q).index for q in instruction.qubits),
+                tuple(qc.find_bit(c).index for c in instruction.clbits),
+                tuple(_param_key(p) for p in operation.params),
+            )
+        )
+    return (qc.num_qubits, tuple(p.name for p in qc.parameters), tuple(items))
+
+
+class _Converter:
+    """``from_qiskit(qc, parameters="inputs")`` memoised by circuit content (final class).
+
+    QNN training sends the same circuit on every step; converting symbolic angles through
+    sympy costs far more than simulating, so each distinct circuit is converted once.
+    """
+
+    def __init__(self):
+        self._cache: dict[tuple, Any] = {}
+
+    def convert(self, qc: Any) -> Any:
+        key = _fingerprint(qc)
+        if key is None:
+            return from_qiskit(qc, parameters="inputs")
+        circuit = self._cache.get(key)
+        if circuit is None:
+            circuit = from_qiskit(qc, parameters="inputs")
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = circuit
+        return circuit
+
+
 def _check_positive(value: Any, name: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -108,6 +167,7 @@ class QmlsimSampler(BaseSamplerV2):
         self._default_shots = _check_positive(default_shots, "default_shots")
         self._seed = _check_seed(seed)
         self._simulator = Simulator(backend=backend)
+        self._converter = _Converter()
 
     @property
     def default_shots(self) -> int:
@@ -134,7 +194,7 @@ class QmlsimSampler(BaseSamplerV2):
     def _run_pub(self, pub: Any, rng: np.random.Generator) -> SamplerPubResult:
         qc = pub.circuit
         registers = _final_measurements(qc)
-        circuit = from_qiskit(qc, parameters="inputs")
+        circuit = self._converter.convert(qc)
         rows = _binding_rows(pub)
         shots = pub.shots
         qubits = sorted({q for clbits in registers.values() for q in clbits if q is not None})
@@ -192,6 +252,7 @@ class QmlsimEstimator(BaseEstimatorV2):
         self._default_precision = _check_precision(default_precision)
         self._seed = _check_seed(seed)
         self._simulator = Simulator(backend=backend)
+        self._converter = _Converter()
 
     @property
     def default_precision(self) -> float:
@@ -216,7 +277,7 @@ class QmlsimEstimator(BaseEstimatorV2):
         return PrimitiveResult([self._run_pub(pub, rng) for pub in pubs], metadata={"version": 2})
 
     def _run_pub(self, pub: Any, rng: np.random.Generator) -> PubResult:
-        circuit = from_qiskit(pub.circuit, parameters="inputs")
+        circuit = self._converter.convert(pub.circuit)
         rows = _binding_rows(pub)
         shape = pub.shape
         row_index = np.arange(rows.shape[0]).reshape(pub.parameter_values.shape)
