@@ -277,7 +277,7 @@ def test_conversion_cache_follows_circuit_content():
     changed_matrix.append(UnitaryGate(random_unitary(4, seed=2)), [0, 1])
     variants.append(changed_matrix)
     grown = qc.copy()
-    grown.h(1)  # the same object mutated after a run
+    grown.h(1)  # one more gate
     for circuit in [*variants, qc, grown, qc]:
         pub = (circuit, ["ZI", "XY"])
         np.testing.assert_allclose(estimator.run([pub]).result()[0].data.evs, reference.run([pub]).result()[0].data.evs, atol=1e-10)

@@ -4,6 +4,8 @@ Each PUB's circuit is converted once with
 :func:`~qmlsim.circuits.convert.qiskit.from_qiskit` (``parameters="inputs"``: the
 ``k``-th entry of ``circuit.parameters`` becomes input ``x[k]``), and all of the PUB's
 parameter-binding rows run as one batch on :class:`~qmlsim.simulators.Simulator`.
+Circuits made of standard instructions are converted once per primitive and reused by
+content (QNN training sends the same circuit every step).
 Results follow Qiskit's V2 semantics so that code written for
 ``StatevectorSampler``/``StatevectorEstimator`` (qiskit-machine-learning's QNNs and
 fidelity kernels, for instance) runs unchanged:
