@@ -130,6 +130,11 @@ def test_parameter_shift_jacobian_matches_adjoint(argnum):
     assert ex.submissions == 1
     one = ex.jacobian(c, Z(0), x=xs[0], weights=ws, argnum=argnum)
     assert one.shape == reference[0, 0].shape
+    # at 4000 shots the errors are honest: deviations within a few standard errors
+    few = QiskitExecutor(AerSimulator(), shots=SHOTS, seed=5, journal=False)
+    jac, err = few.jacobian_with_error(c, obs, x=xs, weights=ws, argnum=argnum)
+    assert err.shape == jac.shape and np.all(err[reference != 0] > 0)
+    np.testing.assert_array_less(np.abs(jac - reference), 5 * err + 1e-9)
 
 
 def test_fake_manila_runs_hardware_native_circuits_close_to_ideal():

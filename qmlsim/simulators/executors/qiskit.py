@@ -723,12 +723,27 @@ class QiskitExecutor:
         shots: int | None = None,
         seed: int | None = None,
     ) -> np.ndarray:
-        """Jacobian by the parameter-shift rule: ``(batch, P)`` or ``(batch, k, P)``.
+        """Jacobian by the parameter-shift rule: ``(batch, P)`` or ``(batch, k, P)`` (see :meth:`jacobian_with_error`)."""
+        return self.jacobian_with_error(circuit, observables, x, weights, method, argnum, shots, seed)[0]
+
+    def jacobian_with_error(
+        self,
+        circuit: Circuit,
+        observables: Observable | Sequence[Observable],
+        x: Any = None,
+        weights: Any = None,
+        method: str = "parameter-shift",
+        argnum: str = "weights",
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Parameter-shift Jacobian and its standard errors, both ``(batch, P)`` or ``(batch, k, P)``.
 
         Every gate angle that depends on the differentiated symbols is shifted by the
         rule of its generator spectrum; all shifted angle sets of all rows go out as one
         estimator sweep, then the chain rule through the symbolic angle derivatives
-        carries the result to inputs or weights.
+        carries the result to inputs or weights. Standard errors combine the
+        estimator's errors of the independent shifted evaluations.
 
         Args:
             method: only ``"parameter-shift"`` (exact in expectation, and hardware-ready).
@@ -746,6 +761,7 @@ class QiskitExecutor:
         symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
         partials = program.angle_gradients(symbols)(rows, w, np)
         out = np.zeros((batch, k, len(symbols)))
+        variance = np.zeros_like(out)
         shifts: list[tuple[int, float, float]] = []  # (angle slot, shift, coefficient)
         for step in program.steps:
             for j, slot in enumerate(step.slots):
@@ -764,17 +780,23 @@ class QiskitExecutor:
             # the angle circuit's parameters are the elements x[slot] of one vector
             columns = [int(p.index) for p in compiled.circuit.parameters]
             values = shifted[..., columns]  # (batch, 2 S, P) in compiled.circuit.parameters order
-            chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires))
+            chunks = self._execute(
+                "estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires)
+            )
             evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
-            d_angles: dict[int, np.ndarray] = {}
+            stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
             for e, (slot, _, c) in enumerate(shifts):
-                d_angles[slot] = d_angles.get(slot, 0.0) + c * (evs[:, e, 0] - evs[:, e, 1])
-            for slot, d in d_angles.items():
+                d_angle = c * (evs[:, e, 0] - evs[:, e, 1])  # (batch, k)
+                var_angle = c**2 * (stds[:, e, 0] ** 2 + stds[:, e, 1] ** 2)
                 for q, p in enumerate(partials[slot]):
                     if p is not None:
-                        out[:, :, q] += d * np.broadcast_to(np.asarray(p, dtype=float), (batch,))[:, None]
-        out = out if is_list else out[:, 0]
-        return out[0] if single else out
+                        factor = np.broadcast_to(np.asarray(p, dtype=float), (batch,))[:, None]
+                        out[:, :, q] += d_angle * factor
+                        variance[:, :, q] += var_angle * factor**2
+        err = np.sqrt(variance)
+        if not is_list:
+            out, err = out[:, 0], err[:, 0]
+        return (out[0], err[0]) if single else (out, err)
 
 
 def _angle_circuit(circuit: Circuit, program: Any) -> Circuit:
