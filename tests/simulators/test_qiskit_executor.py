@@ -69,6 +69,7 @@ def test_sample_bits_are_in_wire_order():
     assert bits.shape == (2, 50, 3)
     assert (bits[0] == [1, 0, 1]).all() and (bits[1] == [0, 0, 1]).all()
     assert _aer().sample(c, 7, x=np.array([np.pi])).shape == (7, 3)
+    assert (_aer().sample(c, 5, x=np.array([np.pi]), wires=[2, 1]) == [1, 0]).all()
 
 
 def test_rows_go_out_as_one_sweep_unless_limits_split_them():

@@ -612,7 +612,8 @@ class QiskitExecutor:
 
     # --- Executor interface ------------------------------------------------------------
     def sample(
-        self, circuit: Circuit, shots: int | None = None, x: Any = None, weights: Any = None, seed: int | None = None
+        self, circuit: Circuit, shots: int | None = None, x: Any = None, weights: Any = None, seed: int | None = None,
+        wires: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Measured bits in wire order.
 
@@ -622,14 +623,16 @@ class QiskitExecutor:
             x: inputs ``(batch, num_inputs)``, one row ``(num_inputs,)`` or ``None``.
             weights: ``(num_weights,)`` or ``None``.
             seed: simulator seed for this call.
+            wires: the wires to return, in this order (default: all).
 
         Returns:
-            int array ``(batch, shots, num_wires)`` of 0/1; ``(shots, num_wires)`` for a
+            int array ``(batch, shots, k)`` of 0/1 (``k`` wires); ``(shots, k)`` for a
             1-D or absent ``x``. All rows go out as one parameter sweep.
         """
         rows, w, single = self._rows(circuit, x, weights)
         shots = self.shots if shots is None else _check_shots(shots)
-        bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))
+        wires = _check_wires(wires, circuit.num_wires)
+        bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))[..., wires]
         return bits[0] if single else bits
 
     def _sample_bits(self, circuit: Circuit, rows: np.ndarray, w: np.ndarray, shots: int, seed: int | None) -> np.ndarray:
