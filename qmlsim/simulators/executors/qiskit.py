@@ -58,7 +58,7 @@ from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2  # noqa: E402
 from qiskit.primitives.containers import BitArray  # noqa: E402
 from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
 
-from qmlsim.circuits.convert.qiskit import to_qiskit, to_qiskit_observable  # noqa: E402
+from qmlsim.circuits.convert.qiskit import parameter_values, to_qiskit, to_qiskit_observable  # noqa: E402
 
 __all__ = ["QiskitExecutor", "QiskitJobError"]
 
@@ -636,8 +636,6 @@ class QiskitExecutor:
         return bits[0] if single else bits
 
     def _sample_bits(self, circuit: Circuit, rows: np.ndarray, w: np.ndarray, shots: int, seed: int | None) -> np.ndarray:
-        from qmlsim.circuits.convert.qiskit import parameter_values  # noqa: PLC0415
-
         compiled = self._compile(circuit, "sampler")
         values = parameter_values(compiled.circuit, rows, w)
         chunks = self._execute("sampler", compiled, values, shots, seed)
@@ -682,8 +680,6 @@ class QiskitExecutor:
         obs_list, is_list = self._observables(observables, circuit.num_wires)
         rows, w, single = self._rows(circuit, x, weights)
         shots = self.shots if shots is None else _check_shots(shots)
-        from qmlsim.circuits.convert.qiskit import parameter_values  # noqa: PLC0415
-
         compiled = self._compile(circuit, "estimator")
         values = parameter_values(compiled.circuit, rows, w)
         chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires))
