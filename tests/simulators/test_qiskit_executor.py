@@ -244,3 +244,16 @@ def test_default_journal_only_for_remote_backends():
     assert QiskitExecutor(FakeManilaV2()).journal is None
     remote_like = QiskitExecutor(GenericBackendV2(num_qubits=2, seed=1))
     assert remote_like.journal is not None and not remote_like.journal.path.exists()  # created on first job
+
+
+def test_circuits_without_parameters_over_several_rows():
+    c = Circuit(2)
+    c.h(0).cx(0, 1)
+    rows = np.zeros((3, 0))
+    p = _aer().probs(c, x=rows)
+    np.testing.assert_array_less(np.abs(p - [0.5, 0, 0, 0.5]), 5 * 0.5 / np.sqrt(SHOTS))
+    bits = _aer().sample(c, 10, x=rows)
+    assert bits.shape == (3, 10, 2) and (bits[..., 0] == bits[..., 1]).all()
+    values = _aer().expval(c, [Z(0) @ Z(1), X(0) @ X(1)], x=rows)
+    assert values.shape == (3, 2)
+    np.testing.assert_allclose(values, 1.0, atol=5 / np.sqrt(SHOTS))

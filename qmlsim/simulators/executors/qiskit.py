@@ -638,8 +638,15 @@ class QiskitExecutor:
     def _sample_bits(self, circuit: Circuit, rows: np.ndarray, w: np.ndarray, shots: int, seed: int | None) -> np.ndarray:
         compiled = self._compile(circuit, "sampler")
         values = parameter_values(compiled.circuit, rows, w)
-        chunks = self._execute("sampler", compiled, values, shots, seed)
-        bits = np.concatenate([_unpack_bits(c) for c in chunks], axis=0)
+        batch = values.shape[0]
+        if values.shape[1] == 0 and batch > 1:
+            # Without parameters every row is the same circuit: one row of batch * shots
+            # i.i.d. shots is the same experiment (and Aer 0.18 mis-samples empty sweeps).
+            chunks = self._execute("sampler", compiled, values[:1], shots * batch, seed)
+            bits = np.concatenate([_unpack_bits(c) for c in chunks], axis=0).reshape(batch, shots, -1)
+        else:
+            chunks = self._execute("sampler", compiled, values, shots, seed)
+            bits = np.concatenate([_unpack_bits(c) for c in chunks], axis=0)
         # clbit i of measure_all is virtual qubit i, which is wire i
         return bits[..., : circuit.num_wires].astype(np.int64)
 
@@ -682,9 +689,15 @@ class QiskitExecutor:
         shots = self.shots if shots is None else _check_shots(shots)
         compiled = self._compile(circuit, "estimator")
         values = parameter_values(compiled.circuit, rows, w)
-        chunks = self._execute("estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires))
-        evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(rows.shape[0], len(obs_list))
-        stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(rows.shape[0], len(obs_list))
+        if values.shape[1] == 0:
+            # every row is the same circuit: estimate it once (Aer 0.18 fails on empty sweeps)
+            values = values[:1]
+        chunks = self._execute(
+            "estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires)
+        )
+        shape = (rows.shape[0], len(obs_list))
+        evs = np.broadcast_to(np.concatenate([c["evs"] for c in chunks], axis=0).reshape(-1, len(obs_list)), shape).copy()
+        stds = np.broadcast_to(np.concatenate([c["stds"] for c in chunks], axis=0).reshape(-1, len(obs_list)), shape).copy()
         if not is_list:
             evs, stds = evs[:, 0], stds[:, 0]
         return (evs[0], stds[0]) if single else (evs, stds)
