@@ -257,3 +257,11 @@ def test_circuits_without_parameters_over_several_rows():
     values = _aer().expval(c, [Z(0) @ Z(1), X(0) @ X(1)], x=rows)
     assert values.shape == (3, 2)
     np.testing.assert_allclose(values, 1.0, atol=5 / np.sqrt(SHOTS))
+
+
+def test_models_share_the_executor_instead_of_copying_it():
+    import copy
+
+    ex = _aer()
+    assert copy.deepcopy(ex) is ex
+    assert copy.deepcopy({"device": ex})["device"] is ex

@@ -302,6 +302,12 @@ class QiskitExecutor:
         self.submissions = 0
         self.resume_summary: dict[str, int] | None = None
 
+    def __deepcopy__(self, memo: dict) -> QiskitExecutor:
+        # An executor is a handle on a backend (or Session) and one journal; scikit-learn's
+        # clone deep-copies estimator parameters, and a copy would split the journal's
+        # bookkeeping and try to copy live connections. Models share the handle instead.
+        return self
+
     def __repr__(self) -> str:
         name = getattr(self.backend, "name", type(self.backend).__name__)
         return f"QiskitExecutor({name!r}, shots={self.shots}, optimization_level={self.optimization_level})"
