@@ -43,7 +43,12 @@ setup(
     packages=find_packages(include=["qmlsim", "qmlsim.*"]),
     package_data={"qmlsim": ["simulators/executors/*.toml", "**/*.toml"]},
     install_requires=CORE,
-    extras_require={"gpu": ["cupy-cuda12x>=13"], "test": TEST, "bench": BENCH},
+    extras_require={
+        "gpu": ["cupy-cuda12x>=13"],
+        "ibm": ["qiskit-ibm-runtime>=0.30"],
+        "test": TEST,
+        "bench": BENCH,
+    },
     entry_points={
         "console_scripts": ["qmlsim=qmlsim.cli:main"],
         "pennylane.plugins": ["qmlsim.statevector=qmlsim.simulators.executors.pennylane_device:QmlsimDevice"],
