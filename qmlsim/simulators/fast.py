@@ -360,6 +360,15 @@ if numba is not None:
         for o in range(ops.shape[0]):
             _apply(s, ops[o], False, cdata, idata, sk, sv, xrow, w, grow, m)
 
+    @njit(cache=True)
+    def _msize(ops):
+        """Entries of the largest operator of ``ops`` (at least 16, the 2-target dense size)."""
+        size = 16
+        for o in range(ops.shape[0]):
+            d = 1 << ops[o, F_K]
+            size = max(size, d if ops[o, F_KIND] == K_DIAG else (d * d if ops[o, F_KIND] == K_DENSE else 1))
+        return size
+
     @njit(cache=True, inline="always")
     def _run_block(states, start, stop, ops, cdata, idata, sk, sv, x, w, gen, m):
         """Rows ``start..stop-1`` from ``|0>``, op by op across the rows (they stay in L1 together):
@@ -379,7 +388,7 @@ if numba is not None:
 
     @njit(cache=True)
     def _rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block):
-        m = np.empty(1 << (2 * min(KMAX, 6)), states.dtype)
+        m = np.empty(_msize(ops), states.dtype)
         batch = states.shape[0]
         for start in range(0, batch, block):
             _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
@@ -388,7 +397,7 @@ if numba is not None:
     def _rows_parallel(states, ops, cdata, idata, sk, sv, x, w, gen, block):
         batch = states.shape[0]
         for i in prange((batch + block - 1) // block):
-            m = np.empty(1 << (2 * min(KMAX, 6)), states.dtype)
+            m = np.empty(_msize(ops), states.dtype)
             start = i * block
             _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
 
@@ -399,7 +408,7 @@ if numba is not None:
         run = 1 << run_bits
         for t in prange(parts):
             buf = np.empty(1 << chunk_bits, s.dtype)
-            m = np.empty(1 << (2 * min(KMAX, 6)), s.dtype)
+            m = np.empty(_msize(ops), s.dtype)
             for c in range(t * nchunks // parts, (t + 1) * nchunks // parts):
                 base = 0
                 for q in range(nonlocal_pos.size):
@@ -488,7 +497,7 @@ if numba is not None:
 
     @njit(cache=True)
     def _adjoint_row(psi, lams, ops, cdata, idata, sk, sv, xrow, w, grow, wanted, out):
-        m = np.empty(1 << (2 * min(KMAX, 6)), psi.dtype)
+        m = np.empty(_msize(ops), psi.dtype)
         dm = np.empty(16, psi.dtype)
         for o in range(ops.shape[0] - 1, -1, -1):
             rec = ops[o]
