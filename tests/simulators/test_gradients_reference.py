@@ -97,7 +97,11 @@ def test_random_circuits_slow(backend, dtype, method, tol, case):
     check_jacobians(make_simulator(backend, dtype), method, tol, c, x, w)
 
 
-@pytest.mark.parametrize("backend, dtype, method, tol", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize(
+    "backend, dtype, method, tol",
+    [pytest.param(*case, marks=() if i in QUICK else pytest.mark.slow) for i, case in enumerate(CASES)],
+    ids=CASE_IDS,
+)
 def test_every_parametric_gate(backend, dtype, method, tol):
     """One circuit with every parametric gate, controlled once, angles mixing inputs and weights."""
     from qmlsim.circuits.gates import GATES
