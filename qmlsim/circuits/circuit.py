@@ -199,6 +199,11 @@ class Circuit:
         default (appended after this circuit's weights: two trainable blocks do not
         share angles). Returns ``self``.
         """
+        if wires is None and other.num_wires > self.num_wires:
+            raise ValueError(
+                f"cannot compose a {other.num_wires}-wire circuit into {self.num_wires} wires; "
+                "pass wires=... or build a larger circuit"
+            )
         wires = tuple(range(other.num_wires)) if wires is None else tuple(wires)
         if len(wires) != other.num_wires:
             raise ValueError(f"compose needs {other.num_wires} target wires, got {len(wires)}")

@@ -10,6 +10,7 @@ NumPy-backed stand-in (see ``tests/simulators``).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -45,6 +46,9 @@ class Backend:
         jit: compiles a pure function of arrays (identity outside JAX).
         traceable: whether values may be JAX tracers (no host round trips allowed).
         custatevec: cuQuantum's cuStateVec module when installed (CuPy only), else ``None``.
+        concrete: context in which array constants are computed now, even while JAX is
+            tracing a caller (``jax.ensure_compile_time_eval``), so cached constants of a
+            compiled program never hold tracers.
     """
 
     name: str
@@ -54,6 +58,7 @@ class Backend:
     jit: Callable[[Callable], Callable]
     traceable: bool = False
     custatevec: Any = None
+    concrete: Callable[[], Any] = contextlib.nullcontext
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
@@ -126,7 +131,7 @@ def jax_backend(dtype: str = "complex128") -> Backend:
             mask = hit if mask is None else mask & hit
         return jnp.where(mask, value, array) if mask is not None else jnp.broadcast_to(value, array.shape)
 
-    return Backend("jax", jnp, np.asarray, set_index, jax.jit, traceable=True)
+    return Backend("jax", jnp, np.asarray, set_index, jax.jit, traceable=True, concrete=jax.ensure_compile_time_eval)
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {

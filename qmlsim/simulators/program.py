@@ -149,10 +149,9 @@ class Program:
             step = Step(op, kind, targets, controls, gate, slots, op.adjoint, None, spectrum)
             if all(p.is_constant for p in op.params):
                 values = [float(v) for v in compile_expressions(op.params)(None, None, np)]
-                step = Step(
-                    op, kind, targets, controls, gate, slots, op.adjoint,
-                    target_operator(step, values, backend.xp, self.dtype), spectrum,
-                )
+                with backend.concrete():
+                    constant = target_operator(step, values, backend.xp, self.dtype)
+                step = Step(op, kind, targets, controls, gate, slots, op.adjoint, constant, spectrum)
             steps.append(step)
         self.steps: tuple[Step, ...] = tuple(steps)
         self.angles: tuple[Expr, ...] = tuple(angles)
