@@ -1,0 +1,387 @@
+"""``QKAN`` and ``HQKAN``: the scikit-learn-style models users hold."""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from typing import Any, Sequence, final
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qmlsim.qml.qkan.daruan import check_ansatz, check_measure
+from qmlsim.qml.qkan.layer import (
+    SWITCH_KEYS, TRAINABLE, apply_qkan, apply_qkan_numpy, check_width, count_trainable, extend_layer, init_qkan,
+)
+from qmlsim.qml.qkan.training import train
+
+_DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
+
+
+def check_x(x: Any, n_features: int, dtype: Any) -> np.ndarray:
+    """``x`` as a finite ``(n, n_features)`` array of ``dtype``, else ``ValueError``."""
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim == 1 and n_features == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(f"x must have shape (n, {n_features}), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinite values; clean or impute the inputs first")
+    return x
+
+
+def _check_trainable(trainable: str | Sequence[str]) -> tuple[str, ...]:
+    names = TRAINABLE if trainable == "all" else tuple(trainable)
+    bad = [n for n in names if n not in TRAINABLE]
+    if bad:
+        raise ValueError(f"unknown trainable parameter group(s) {bad}; choose from {', '.join(TRAINABLE)} or 'all'")
+    return names
+
+
+def _check_dtype(dtype: str) -> Any:
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    if dtype == "float64" and not jax.config.read("jax_enable_x64"):
+        raise ValueError('dtype="float64" needs jax.config.update("jax_enable_x64", True) before training')
+    return _DTYPES[dtype]
+
+
+@final
+class QKAN:
+    """Kolmogorov-Arnold network whose edge activations are DARUAN circuits (final class).
+
+    Args:
+        width: layer widths ``[n0, n1, ..., nL]`` (at least two positive entries).
+        reps: DARUAN repetitions ``r >= 1``.
+        ansatz: ``"pz"`` (default), ``"rpz"``, ``"px"``, ``"real"``, ``"mix"``.
+        measure: ``"born"`` (default: the Born-rule ``<Z>``, the only mode hardware
+            runs) or ``"amplitude"`` (``|alpha| - |beta|``, the ``qkan`` package's default).
+        trainable: parameter groups to train, a subset of ``("theta", "preact",
+            "postact_weight", "postact_bias", "base")`` or ``"all"``; default only the
+            circuit angles, as in the reference package.
+        theta_init: ``"xavier"`` or ``"small_gaussian"``.
+        solver: ``"lbfgs"`` (default) or ``"adam"``.
+        steps: optimiser steps of :meth:`fit`.
+        learning_rate: see :func:`qmlsim.qml.qkan.training.train`.
+        batch_size: Adam mini-batch size (default full batch).
+        seed: seed of the initialisation and batching.
+        dtype: ``"float32"`` (default) or ``"float64"``.
+        device: ``None`` (the fast simulator) or an executor (``Simulator``,
+            ``QiskitExecutor``) used by :meth:`predict`: activations are then evaluated
+            as packed single-qubit circuits with the executor's shots.
+        progress: show a progress bar during :meth:`fit`.
+
+    Attributes (after ``fit``): ``params_`` (list of dicts of arrays), ``loss_``
+    (history), ``diverged_``.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.linspace(-1, 1, 64)[:, None]; y = np.sin(2 * X)
+        >>> model = QKAN([1, 1], reps=2, trainable="all", steps=30).fit(X, y)
+        >>> model.param_count, bool(np.mean((model.predict(X) - y) ** 2) < 1e-2)
+        (13, True)
+    """
+
+    def __init__(
+        self, width: Sequence[int], reps: int = 3, ansatz: str = "pz", measure: str = "born",
+        trainable: str | Sequence[str] = ("theta",), theta_init: str = "xavier", solver: str = "lbfgs",
+        steps: int = 200, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
+        dtype: str = "float32", device: Any = None, progress: bool = False,
+    ):
+        self.width = width
+        self.reps = reps
+        self.ansatz = ansatz
+        self.measure = measure
+        self.trainable = trainable
+        self.theta_init = theta_init
+        self.solver = solver
+        self.steps = steps
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.dtype = dtype
+        self.device = device
+        self.progress = progress
+
+    # --- configuration ---------------------------------------------------------
+    def _validate(self) -> tuple[list[int], tuple[str, ...]]:
+        width = check_width(self.width)
+        if not isinstance(self.reps, (int, np.integer)) or self.reps < 1:
+            raise ValueError(f"reps must be an integer >= 1, got {self.reps!r}")
+        check_ansatz(self.ansatz)
+        check_measure(self.measure)
+        return width, _check_trainable(self.trainable)
+
+    @property
+    def param_count(self) -> int:
+        """Number of trainable scalars (``QKAN([10, 10]).param_count == 800``)."""
+        width, names = self._validate()
+        return count_trainable(width, self.reps, self.ansatz, names)
+
+    def _trainable_keys(self) -> tuple[str, ...]:
+        _, names = self._validate()
+        return tuple(k for n in names for k in SWITCH_KEYS[n])
+
+    def init(self, key: jax.Array | None = None) -> list[dict[str, jax.Array]]:
+        """Fresh parameters (pure: does not touch the model)."""
+        width, names = self._validate()
+        key = jax.random.PRNGKey(self.seed) if key is None else key
+        return init_qkan(key, width, self.reps, self.ansatz, preact="preact" in names or self.ansatz == "rpz",
+                         base="base" in names, theta_init=self.theta_init, dtype=_check_dtype(self.dtype))
+
+    def apply(self, params: Sequence[dict[str, Any]], x: jax.Array) -> jax.Array:
+        """The network as a pure JAX function ``(batch, n0) -> (batch, nL)``."""
+        return apply_qkan(params, x, self.reps, self.ansatz, self.measure)
+
+    # --- estimator ---------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> QKAN:
+        """Train on ``X`` ``(n, n0)``, ``y`` ``(n, nL)`` or ``(n,)`` (MSE); returns ``self``."""
+        width, _ = self._validate()
+        dtype = _check_dtype(self.dtype)
+        X = check_x(X, width[0], dtype)
+        y = np.asarray(y, dtype).reshape(len(X), -1)
+        if y.shape[1] != width[-1]:
+            raise ValueError(f"y must have {width[-1]} column(s) (the last width), got shape {y.shape}")
+        params = getattr(self, "params_", None) or self.init()
+        keys = self._trainable_keys() + (("b",) if self.ansatz == "rpz" else ())
+        apply = functools.partial(apply_qkan, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
+        params, info = train(apply, params, keys, X, y, solver=self.solver, steps=self.steps,
+                             learning_rate=self.learning_rate, batch_size=self.batch_size, seed=self.seed,
+                             progress=self.progress)
+        self.params_ = params
+        self.loss_ = getattr(self, "loss_", []) + info["loss"]
+        self.diverged_ = info["diverged"]
+        self.step_ = info["step"]
+        return self
+
+    def _fitted(self) -> list[dict[str, Any]]:
+        if not hasattr(self, "params_"):
+            raise RuntimeError("this QKAN is not fitted yet: call fit(X, y) (or load(path)) first")
+        return self.params_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Outputs ``(n, nL)`` (through ``device`` when one is set)."""
+        params = self._fitted()
+        width, _ = self._validate()
+        X = check_x(X, width[0], np.float64 if self.dtype == "float64" else np.float32)
+        if self.device is not None:
+            from qmlsim.qml.qkan.hardware import apply_qkan_device
+
+            return apply_qkan_device(self.device, params, X, self.reps, self.ansatz)
+        return np.asarray(apply_qkan_numpy(params, X, self.reps, self.ansatz, self.measure))
+
+    def score(self, X: Any, y: Any) -> float:
+        """Negative mean squared error (higher is better)."""
+        y = np.asarray(y).reshape(len(X), -1)
+        return -float(np.mean((self.predict(X) - y) ** 2))
+
+    # --- structure -----------------------------------------------------------------
+    def refine(self, new_reps: int) -> QKAN:
+        """A new fitted model with ``new_reps`` repetitions computing exactly the same function.
+
+        Supported for ansatzes ``pz`` and ``rpz`` (the appended blocks are diagonal).
+        """
+        params = self._fitted()
+        if self.ansatz not in ("pz", "rpz"):
+            raise ValueError(f"refine preserves the function only for ansatz 'pz' or 'rpz', not {self.ansatz!r}")
+        if not isinstance(new_reps, (int, np.integer)) or new_reps <= self.reps:
+            raise ValueError(f"new_reps must be an integer larger than reps={self.reps}, got {new_reps!r}")
+        config = self.get_params()
+        config["reps"] = int(new_reps)
+        model = QKAN(**config)
+        model.params_ = [extend_layer(p, self.reps, int(new_reps)) for p in params]
+        model.loss_ = list(getattr(self, "loss_", []))
+        model.diverged_ = False
+        return model
+
+    def prune(self, X: Any, threshold: float = 1e-2) -> QKAN:
+        """Mask edges whose mean ``|pw (phi + pb)|`` on ``X`` is below ``threshold``; returns ``self``."""
+        from qmlsim.qml.qkan.daruan import daruan_numpy
+
+        params = self._fitted()
+        width, _ = self._validate()
+        x = check_x(X, width[0], np.float32 if self.dtype == "float32" else np.float64)
+        new = []
+        for p in params:
+            q = {k: np.asarray(v) for k, v in p.items()}
+            phi = daruan_numpy(q, x[:, None, :], self.reps, self.ansatz, self.measure)
+            size = np.mean(np.abs(q["pw"] * (phi + q["pb"])), axis=0) + np.mean(np.abs(q["bw"] * x / (1 + np.exp(-x))), axis=0)
+            mask = q["mask"] * (size >= threshold)
+            new.append({**p, "mask": jnp.asarray(mask, q["mask"].dtype)})
+            x = apply_qkan_numpy([new[-1]], x, self.reps, self.ansatz, self.measure)
+        self.params_ = new
+        return self
+
+    # --- persistence -------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Write the configuration and parameters to an ``.npz`` file (no pickle)."""
+        params = self._fitted()
+        config = {k: v for k, v in self.get_params().items() if k != "device"}
+        config["width"] = list(check_width(config["width"]))
+        config["trainable"] = list(_check_trainable(config["trainable"]))
+        arrays = {f"layer{i}/{k}": np.asarray(v) for i, p in enumerate(params) for k, v in p.items()}
+        np.savez(path, __config__=np.array(json.dumps(config)), **arrays)
+
+    def load(self, path: str) -> QKAN:
+        """Load parameters saved by :meth:`save` into this model; returns ``self``.
+
+        Raises:
+            ValueError: the file was saved for another width, reps or ansatz.
+        """
+        width, _ = self._validate()
+        with np.load(path, allow_pickle=False) as data:
+            config = json.loads(str(data["__config__"]))
+            for name, mine in (("width", width), ("reps", self.reps), ("ansatz", self.ansatz)):
+                if config[name] != mine:
+                    raise ValueError(f"parameters in {path!r} were saved for {name}={config[name]!r}, this model has {name}={mine!r}")
+            dtype = _DTYPES[self.dtype] if self.dtype == "float32" else _check_dtype(self.dtype)
+            layers: list[dict[str, Any]] = [{} for _ in range(len(width) - 1)]
+            for key in data.files:
+                if key == "__config__":
+                    continue
+                i, name = key.split("/")
+                layers[int(i[5:])][name] = jnp.asarray(data[key], dtype)
+        self.params_ = layers
+        return self
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn protocol)."""
+        return {k: getattr(self, k) for k in (
+            "width", "reps", "ansatz", "measure", "trainable", "theta_init", "solver", "steps", "learning_rate",
+            "batch_size", "seed", "dtype", "device", "progress")}
+
+    def set_params(self, **params: Any) -> QKAN:
+        """Set constructor arguments (scikit-learn protocol)."""
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+
+# --- hybrid ---------------------------------------------------------------------------
+def init_hqkan(key: jax.Array, d_in: int, k: int, m: int, d_out: int, reps: int = 3, ansatz: str = "pz",
+               preact: bool = True, base: bool = True) -> dict[str, Any]:
+    """Parameters of ``Linear(d_in -> k) -> QKAN([k, m]) -> Linear(m -> d_out)``.
+
+    >>> p = init_hqkan(jax.random.PRNGKey(0), 16, 4, 3, 10)
+    >>> p["in"]["w"].shape, p["out"]["w"].shape
+    ((16, 4), (3, 10))
+    """
+    k1, k2, k3 = jax.random.split(key, 3)
+    return {
+        "in": init_linear(k1, d_in, k),
+        "qkan": init_qkan(k2, [k, m], reps, ansatz, preact=preact, base=base),
+        "out": init_linear(k3, m, d_out),
+    }
+
+
+def init_linear(key: jax.Array, d_in: int, d_out: int) -> dict[str, jax.Array]:
+    """PyTorch-style uniform(-1/sqrt(d_in), 1/sqrt(d_in)) dense layer ``{"w": (d_in, d_out), "b": (d_out,)}``."""
+    kw, kb = jax.random.split(key)
+    bound = 1.0 / math.sqrt(d_in)
+    return {"w": jax.random.uniform(kw, (d_in, d_out), minval=-bound, maxval=bound),
+            "b": jax.random.uniform(kb, (d_out,), minval=-bound, maxval=bound)}
+
+
+def apply_hqkan(params: dict[str, Any], x: jax.Array, reps: int = 3, ansatz: str = "pz", measure: str = "born") -> jax.Array:
+    """The hybrid block ``(batch, d_in) -> (batch, d_out)``; a tanh keeps the QKAN inputs in range.
+
+    >>> p = init_hqkan(jax.random.PRNGKey(0), 16, 4, 3, 10)
+    >>> apply_hqkan(p, jnp.ones((2, 16))).shape
+    (2, 10)
+    """
+    h = jnp.tanh(x @ params["in"]["w"] + params["in"]["b"])
+    h = apply_qkan(params["qkan"], h, reps, ansatz, measure)
+    return h @ params["out"]["w"] + params["out"]["b"]
+
+
+@final
+class HQKAN:
+    """Hybrid QKAN, a drop-in replacement of an MLP block (final class).
+
+    ``Linear(d_in -> k) -> tanh -> QKAN([k, m]) -> Linear(m -> d_out)``, all trainable.
+    ``d_in`` and ``d_out`` are taken from the data in :meth:`fit` (``d_out`` = number of
+    classes for ``loss="cross_entropy"``).
+
+    Args:
+        k: bottleneck width (default ``ceil(log2(d_in))``).
+        m: QKAN output width (default ``k``).
+        reps, ansatz, measure: as in :class:`QKAN`.
+        loss: ``"mse"`` (regression) or ``"cross_entropy"`` (classification).
+        solver, steps, learning_rate, batch_size, seed, progress: as in :class:`QKAN`.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0); X = rng.normal(size=(200, 8)); y = (X[:, 0] > 0).astype(int)
+        >>> clf = HQKAN(k=3, loss="cross_entropy", solver="adam", steps=150, learning_rate=0.05).fit(X, y)
+        >>> bool(np.mean(clf.predict(X) == y) > 0.9)
+        True
+    """
+
+    def __init__(self, k: int | None = None, m: int | None = None, reps: int = 3, ansatz: str = "pz",
+                 measure: str = "born", loss: str = "mse", solver: str = "adam", steps: int = 300,
+                 learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
+                 progress: bool = False):
+        self.k = k
+        self.m = m
+        self.reps = reps
+        self.ansatz = ansatz
+        self.measure = measure
+        self.loss = loss
+        self.solver = solver
+        self.steps = steps
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.progress = progress
+
+    def _sizes(self, d_in: int) -> tuple[int, int]:
+        k = self.k or max(1, math.ceil(math.log2(max(d_in, 2))))
+        return k, self.m or k
+
+    def param_count_for(self, d_in: int, d_out: int) -> int:
+        """Trainable scalars for the given data sizes (all groups trainable)."""
+        k, m = self._sizes(d_in)
+        return d_in * k + k + count_trainable([k, m], self.reps, self.ansatz, TRAINABLE) + m * d_out + d_out
+
+    def fit(self, X: Any, y: Any) -> HQKAN:
+        """Train on ``X`` ``(n, d_in)`` and ``y`` (labels ``(n,)`` or targets ``(n, d_out)``)."""
+        check_ansatz(self.ansatz)
+        check_measure(self.measure)
+        X = np.asarray(X, np.float32)
+        if X.ndim != 2 or not np.all(np.isfinite(X)):
+            raise ValueError("X must be a finite 2-d array (n, d_in)")
+        if self.loss == "cross_entropy":
+            self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+            d_out, target = len(self.classes_), y_idx.astype(np.int32)
+        else:
+            target = np.asarray(y, np.float32).reshape(len(X), -1)
+            d_out = target.shape[1]
+        k, m = self._sizes(X.shape[1])
+        params = init_hqkan(jax.random.PRNGKey(self.seed), X.shape[1], k, m, d_out, self.reps, self.ansatz)
+        apply = functools.partial(_apply_hqkan_list, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
+        flat, info = train(apply, [params["in"], *params["qkan"], params["out"]], _ALL_KEYS, X, target,
+                           solver=self.solver, steps=self.steps, learning_rate=self.learning_rate,
+                           batch_size=self.batch_size, loss=self.loss, seed=self.seed, progress=self.progress)
+        self.params_ = {"in": flat[0], "qkan": flat[1:-1], "out": flat[-1]}
+        self.loss_ = info["loss"]
+        self.diverged_ = info["diverged"]
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw outputs ``(n, d_out)``."""
+        if not hasattr(self, "params_"):
+            raise RuntimeError("this HQKAN is not fitted yet: call fit(X, y) first")
+        return np.asarray(apply_hqkan(self.params_, jnp.asarray(X, jnp.float32), self.reps, self.ansatz, self.measure))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels ``(n,)`` for cross-entropy, else outputs ``(n, d_out)``."""
+        out = self.decision_function(X)
+        return self.classes_[np.argmax(out, axis=1)] if self.loss == "cross_entropy" else out
+
+
+_ALL_KEYS = ("w", "b", "theta", "pw", "pb", "bw")
+
+
+def _apply_hqkan_list(params: list[dict[str, Any]], x: jax.Array, reps: int, ansatz: str, measure: str) -> jax.Array:
+    return apply_hqkan({"in": params[0], "qkan": params[1:-1], "out": params[-1]}, x, reps, ansatz, measure)
