@@ -42,6 +42,7 @@ import numpy as np
 try:
     import numba
     from numba import njit, prange
+    from numba.extending import overload
 except ImportError:  # pragma: no cover - numba is a core dependency of the fast path
     numba = None
 
@@ -190,17 +191,43 @@ if numba is not None:
                     m[r * dim + c] = np.conj(m[c * dim + r])
                     m[c * dim + r] = np.conj(a)
 
+    def _as_real(s):  # pragma: no cover - replaced by the overload below inside numba
+        raise NotImplementedError
+
+    @overload(_as_real)
+    def _as_real_overload(s):
+        """The interleaved (re, im) float view of a contiguous complex array."""
+        if s.dtype == numba.complex64:
+            return lambda s: s.view(np.float32)
+        return lambda s: s.view(np.float64)
+
+    @njit(cache=True, fastmath=True)
+    def _dense1_blocks(s, m, p):
+        """Uncontrolled 1-target dense gate on bit ``p >= 1`` in real arithmetic on the float view:
+        LLVM vectorises this form (about 4x faster than complex arithmetic on the same data)."""
+        f = _as_real(s)
+        ar, ai, br, bi = m[0].real, m[0].imag, m[1].real, m[1].imag
+        cr, ci, dr, di = m[2].real, m[2].imag, m[3].real, m[3].imag
+        step = 1 << p
+        for hi in range(0, s.size, 2 * step):
+            a = f[2 * hi : 2 * (hi + step)]
+            b = f[2 * (hi + step) : 2 * (hi + 2 * step)]
+            for j in range(step):
+                xr = a[2 * j]
+                xi = a[2 * j + 1]
+                yr = b[2 * j]
+                yi = b[2 * j + 1]
+                a[2 * j] = ar * xr - ai * xi + br * yr - bi * yi
+                a[2 * j + 1] = ar * xi + ai * xr + br * yi + bi * yr
+                b[2 * j] = cr * xr - ci * xi + dr * yr - di * yi
+                b[2 * j + 1] = cr * xi + ci * xr + dr * yi + di * yr
+
     @njit(cache=True, inline="always")
     def _dense1(s, m, p, cmask):
         m0, m1, m2, m3 = m[0], m[1], m[2], m[3]
         step = 1 << p
         if cmask == 0 and p >= 2:
-            for hi in range(0, s.size, 2 * step):
-                for lo in range(hi, hi + step):
-                    a = s[lo]
-                    b = s[lo + step]
-                    s[lo] = m0 * a + m1 * b
-                    s[lo + step] = m2 * a + m3 * b
+            _dense1_blocks(s, m, p)
             return
         for i in range(s.size >> 1):
             i0 = _insert_zero(i, p)
