@@ -27,6 +27,7 @@ from qmlsim.circuits.convert import require
 from qmlsim.circuits.convert.pennylane import to_pennylane, to_pennylane_observable
 from qmlsim.circuits.expressions import Symbol, compile_expressions
 from qmlsim.circuits.observables import Observable
+from qmlsim.simulators.validation import check_shots, check_wires, input_rows, observable_list, weight_vector
 
 qml = require("pennylane", "pennylane")
 
@@ -83,42 +84,6 @@ class PennyLaneExecutor:
             )
         return list(wires)[: circuit.num_wires]
 
-    @staticmethod
-    def _rows(circuit: Circuit, x: Any) -> tuple[np.ndarray, bool]:
-        if x is None:
-            if circuit.num_inputs:
-                raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
-            return np.zeros((1, 0)), True
-        x = _real_array(x, "x")
-        single = x.ndim == 1
-        x = x[None, :] if single else x
-        if x.ndim != 2 or x.shape[1] != circuit.num_inputs:
-            raise ValueError(f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},), got {x.shape}")
-        return x, single
-
-    @staticmethod
-    def _weights(circuit: Circuit, weights: Any) -> np.ndarray:
-        if weights is None:
-            if circuit.num_weights:
-                raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
-            return np.zeros(0)
-        weights = _real_array(weights, "weights")
-        if weights.shape != (circuit.num_weights,):
-            raise ValueError(f"weights must have shape ({circuit.num_weights},), got {weights.shape}")
-        return weights
-
-    @staticmethod
-    def _observables(observables: Any, num_wires: int) -> tuple[list[Observable], bool]:
-        is_list = isinstance(observables, (list, tuple))
-        obs_list = list(observables) if is_list else [observables]
-        for o in obs_list:
-            if not isinstance(o, Observable):
-                raise TypeError(f"observables must be qmlsim Observables (X(0) @ Z(1), Hermitian(...)), got {type(o).__name__}")
-            bad = [w for w in o.wires if w >= num_wires]
-            if bad:
-                raise ValueError(f"observable acts on wire(s) {bad} but the circuit has {num_wires} wires")
-        return obs_list, is_list
-
     def _run(self, circuit: Circuit, x: np.ndarray, weights: np.ndarray, measurements: list, shots: Any = None) -> Any:
         labels = self._labels(circuit)
         tape = qml.tape.QuantumScript(to_pennylane(circuit, x, weights, wire_labels=labels), measurements, shots=shots)
@@ -145,9 +110,9 @@ class PennyLaneExecutor:
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> np.ndarray:
         """Probabilities ``(batch, 2**k)`` of ``wires`` (all by default, first wire most significant)."""
         labels = self._labels(circuit)
-        rows, single = self._rows(circuit, x)
-        w = self._weights(circuit, weights)
-        wires = list(range(circuit.num_wires)) if wires is None else _check_wires(wires, circuit.num_wires)
+        rows, single = input_rows(circuit, x)
+        w = weight_vector(circuit, weights)
+        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
         result, tape = self._run(circuit, rows, w, [qml.probs(wires=[labels[i] for i in wires])])
         out = self._batched(result, tape, rows.shape[0])
         return out[0] if single else out
@@ -163,10 +128,10 @@ class PennyLaneExecutor:
     ) -> np.ndarray:
         """Expectation values ``(batch,)``, or ``(batch, k)`` for a list of ``k`` observables; sampled with ``shots``."""
         labels = self._labels(circuit)
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
-        rows, single = self._rows(circuit, x)
-        w = self._weights(circuit, weights)
-        shots = None if shots is None else _check_shots(shots)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
+        rows, single = input_rows(circuit, x)
+        w = weight_vector(circuit, weights)
+        shots = None if shots is None else check_shots(shots)
         self._seed(seed)
         measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in obs_list]
         result, tape = self._run(circuit, rows, w, measurements, shots)
@@ -177,9 +142,9 @@ class PennyLaneExecutor:
     def sample(self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None) -> np.ndarray:
         """Bits ``(batch, shots, num_wires)`` in wire order; ``(shots, num_wires)`` for a 1-D or absent ``x``."""
         labels = self._labels(circuit)
-        rows, single = self._rows(circuit, x)
-        w = self._weights(circuit, weights)
-        shots = _check_shots(shots)
+        rows, single = input_rows(circuit, x)
+        w = weight_vector(circuit, weights)
+        shots = check_shots(shots)
         self._seed(seed)
         result, tape = self._run(circuit, rows, w, [qml.sample(wires=labels)], shots)
         out = self._batched(result, tape, rows.shape[0]).astype(np.int64)
@@ -207,9 +172,9 @@ class PennyLaneExecutor:
         if argnum not in ("weights", "x"):
             raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
         labels = self._labels(circuit)
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
-        rows, single = self._rows(circuit, x)
-        w = self._weights(circuit, weights)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
+        rows, single = input_rows(circuit, x)
+        w = weight_vector(circuit, weights)
         batch = rows.shape[0]
         measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in obs_list]
         exprs = [p for op in circuit.ops for p in op.params]
@@ -303,25 +268,3 @@ def _nested(jac: Any, k: int, num_params: int) -> list[list[Any]]:
         jac = (jac,)
     return [list(j) if num_params > 1 else [j] for j in jac]
 
-
-def _real_array(value: Any, name: str) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    array = array.astype(float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values; clean the data before running")
-    return array
-
-
-def _check_wires(wires: Any, num_wires: int) -> list[int]:
-    wires = [int(w) for w in ([wires] if isinstance(wires, (int, np.integer)) else wires)]
-    if any(not 0 <= w < num_wires for w in wires) or len(set(wires)) != len(wires):
-        raise ValueError(f"wires {wires} must be distinct and in 0..{num_wires - 1}")
-    return wires
-
-
-def _check_shots(shots: Any) -> int:
-    if not isinstance(shots, (int, np.integer)) or isinstance(shots, bool) or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    return int(shots)

@@ -52,6 +52,7 @@ from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.executors.journal import Journal, default_journal_path, task_hash
 from qmlsim.simulators.gradients import shift_rule, symbols_for
 from qmlsim.simulators.program import compile_circuit
+from qmlsim.simulators.validation import check_seed, check_shots, check_wires, input_rows, observable_list, weight_vector
 
 require("qiskit", "qiskit")
 from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2  # noqa: E402
@@ -276,16 +277,16 @@ class QiskitExecutor:
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable with one dict argument")
         self.backend = backend
-        self.shots = _check_shots(shots)
+        self.shots = check_shots(shots)
         self.optimization_level = optimization_level
         self.mode = mode
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.service = service if service is not None else getattr(backend, "service", None)
         self.progress = bool(progress)
         self.callback = callback
         limit = max_rows_per_job if max_rows_per_job is not None else getattr(backend, "max_circuits", None)
-        self.max_rows_per_job = None if limit is None else _check_shots(limit, "max_rows_per_job")
-        self.max_executions_per_job = _check_shots(max_executions_per_job, "max_executions_per_job")
+        self.max_rows_per_job = None if limit is None else check_shots(limit, "max_rows_per_job")
+        self.max_executions_per_job = check_shots(max_executions_per_job, "max_executions_per_job")
         self.poll_interval = float(poll_interval)
         self.timeout = timeout
         if journal is None:
@@ -576,45 +577,8 @@ class QiskitExecutor:
             time.sleep(min(self.poll_interval, max(0.002, 0.1 * (time.monotonic() - start))))
 
     # --- validation --------------------------------------------------------------------
-    def _rows(self, circuit: Circuit, x: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-        if not isinstance(circuit, Circuit):
-            raise TypeError(f"expected a qmlsim Circuit, got {type(circuit).__name__}")
-        if x is None:
-            if circuit.num_inputs:
-                raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
-            rows, single = np.zeros((1, 0)), True
-        else:
-            rows = _real_array(x, "x")
-            single = rows.ndim == 1
-            rows = rows[None, :] if single else rows
-            if rows.ndim != 2 or rows.shape[1] != circuit.num_inputs:
-                raise ValueError(f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},), got {rows.shape}")
-        if weights is None:
-            if circuit.num_weights:
-                raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
-            w = np.zeros(0)
-        else:
-            w = _real_array(weights, "weights")
-            if w.shape != (circuit.num_weights,):
-                raise ValueError(f"weights must have shape ({circuit.num_weights},), got {w.shape}")
-        return rows, w, single
-
-    @staticmethod
-    def _observables(observables: Any, num_wires: int) -> tuple[list[Observable], bool]:
-        is_list = isinstance(observables, (list, tuple))
-        obs_list = list(observables) if is_list else [observables]
-        if not obs_list:
-            raise ValueError("pass at least one observable")
-        for o in obs_list:
-            if not isinstance(o, Observable):
-                raise TypeError(f"observables must be qmlsim Observables (X(0) @ Z(1), Hermitian(...)), got {type(o).__name__}")
-            bad = [w for w in o.wires if w >= num_wires]
-            if bad:
-                raise ValueError(f"observable acts on wire(s) {bad} but the circuit has {num_wires} wires")
-        return obs_list, is_list
-
     def _call_seed(self, seed: Any) -> int | None:
-        return self.seed if seed is None else _check_seed(seed)
+        return self.seed if seed is None else check_seed(seed)
 
     # --- Executor interface ------------------------------------------------------------
     def sample(
@@ -635,9 +599,9 @@ class QiskitExecutor:
             int array ``(batch, shots, k)`` of 0/1 (``k`` wires); ``(shots, k)`` for a
             1-D or absent ``x``. All rows go out as one parameter sweep.
         """
-        rows, w, single = self._rows(circuit, x, weights)
-        shots = self.shots if shots is None else _check_shots(shots)
-        wires = _check_wires(wires, circuit.num_wires)
+        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
+        shots = self.shots if shots is None else check_shots(shots)
+        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
         bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))[..., wires]
         return bits[0] if single else bits
 
@@ -661,9 +625,9 @@ class QiskitExecutor:
         shots: int | None = None, seed: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Estimated probabilities and their standard errors ``sqrt(p (1 - p) / shots)``, both ``(batch, 2**k)``."""
-        rows, w, single = self._rows(circuit, x, weights)
-        shots = self.shots if shots is None else _check_shots(shots)
-        wires = _check_wires(wires, circuit.num_wires)
+        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
+        shots = self.shots if shots is None else check_shots(shots)
+        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
         bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))[..., wires]
         k = len(wires)
         index = bits @ (1 << np.arange(k - 1, -1, -1))  # first wire most significant
@@ -690,9 +654,9 @@ class QiskitExecutor:
         All rows and observables go to the estimator as one PUB (rows broadcast against
         observables) with precision ``1/sqrt(shots)``.
         """
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
-        rows, w, single = self._rows(circuit, x, weights)
-        shots = self.shots if shots is None else _check_shots(shots)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
+        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
+        shots = self.shots if shots is None else check_shots(shots)
         compiled = self._compile(circuit, "estimator")
         values = parameter_values(compiled.circuit, rows, w)
         if values.shape[1] == 0:
@@ -771,9 +735,9 @@ class QiskitExecutor:
             raise ValueError(f"QiskitExecutor computes Jacobians by method='parameter-shift' only, got {method!r}")
         if argnum not in ("weights", "x"):
             raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
-        rows, w, single = self._rows(circuit, x, weights)
-        shots = self.shots if shots is None else _check_shots(shots)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
+        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
+        shots = self.shots if shots is None else check_shots(shots)
         batch, k = rows.shape[0], len(obs_list)
         program = compile_circuit(circuit, get_backend("numpy"), "complex128")
         symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
@@ -868,35 +832,3 @@ def _job_error(job: Any, status: str) -> str:
     detail = message() if callable(message) else None
     return f"job ended {status.lower()}" + (f": {detail}" if detail else "")
 
-
-def _real_array(value: Any, name: str) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    array = array.astype(float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values; clean the data before running")
-    return array
-
-
-def _check_wires(wires: Any, num_wires: int) -> list[int]:
-    if wires is None:
-        return list(range(num_wires))
-    wires = [int(w) for w in ([wires] if isinstance(wires, (int, np.integer)) else wires)]
-    if any(not 0 <= w < num_wires for w in wires) or len(set(wires)) != len(wires):
-        raise ValueError(f"wires {wires} must be distinct and in 0..{num_wires - 1}")
-    return wires
-
-
-def _check_shots(shots: Any, name: str = "shots") -> int:
-    if not isinstance(shots, (int, np.integer)) or isinstance(shots, bool) or shots < 1:
-        raise ValueError(f"{name} must be a positive integer, got {shots!r}")
-    return int(shots)
-
-
-def _check_seed(seed: Any) -> int | None:
-    if seed is None:
-        return None
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-    return int(seed)
