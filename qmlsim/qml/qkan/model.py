@@ -206,7 +206,7 @@ class QKAN:
         for p in params:
             q = {k: np.asarray(v) for k, v in p.items()}
             phi = daruan_numpy(q, x[:, None, :], self.reps, self.ansatz, self.measure)
-            size = np.mean(np.abs(q["pw"] * (phi + q["pb"])), axis=0) + np.mean(np.abs(q["bw"] * x / (1 + np.exp(-x))), axis=0)
+            size = np.mean(np.abs(q["pw"] * (phi + q["pb"])), axis=0) + np.abs(q["bw"]) * np.mean(np.abs(x / (1 + np.exp(-x))), axis=0)
             mask = q["mask"] * (size >= threshold)
             new.append({**p, "mask": jnp.asarray(mask, q["mask"].dtype)})
             x = apply_qkan_numpy([new[-1]], x, self.reps, self.ansatz, self.measure)
