@@ -281,7 +281,8 @@ def small_single_case(repeats: int, calls: int) -> list[dict]:
         ("qmlsim array", Simulator(kernels="array"), xs),
         ("qmlsim jax", Simulator(backend="jax"), few),
     ):
-        fns[name] = lambda sim=sim, rows=rows: [sim.expval(c, obs, x=row, weights=w) for row in rows]
+        # np.asarray waits for JAX's asynchronous dispatch
+        fns[name] = lambda sim=sim, rows=rows: [np.asarray(sim.expval(c, obs, x=row, weights=w)) for row in rows]
     if _optional("qulacs") is not None:
         circ, qobs, state = _qulacs_small()
         fns["qulacs"] = lambda: [_qulacs_expval(circ, qobs, state, row, w) for row in xs]
@@ -316,7 +317,7 @@ def small_bulk_case(rows: int, repeats: int) -> list[dict]:
         ("qmlsim array", Simulator(kernels="array")),
         ("qmlsim jax", Simulator(backend="jax")),
     ):
-        fns[name] = lambda sim=sim: sim.expval(c, Z(0), x=x, weights=w)
+        fns[name] = lambda sim=sim: np.asarray(sim.expval(c, Z(0), x=x, weights=w))
         scale[name] = rows
     few = min(rows, 500)
     if _optional("qulacs") is not None:
