@@ -292,4 +292,4 @@ def test_hqkan_classifier_and_baselines_run():
                   FourierKAN([1, 1], solver="adam", steps=150, learning_rate=0.05),
                   BSplineKAN([1, 1], solver="adam", steps=150, learning_rate=0.05)):
         pred = model.fit(xr, np.sin(2 * xr)).predict(xr)
-        assert np.mean((pred - np.sin(2 * xr)) ** 2) < 2e-2, type(model).__name__
+        assert np.mean((pred - np.sin(2 * xr)) ** 2) < 5e-2, type(model).__name__

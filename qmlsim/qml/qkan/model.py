@@ -86,7 +86,7 @@ class QKAN:
     def __init__(
         self, width: Sequence[int], reps: int = 3, ansatz: str = "pz", measure: str = "born",
         trainable: str | Sequence[str] = ("theta",), theta_init: str = "xavier", solver: str = "lbfgs",
-        steps: int = 200, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
+        steps: int = 400, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
         dtype: str = "float32", device: Any = None, progress: bool = False,
     ):
         self.width = width

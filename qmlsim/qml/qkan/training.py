@@ -89,7 +89,7 @@ def train(
         return loss_fn(apply(merge(t, frozen), xb), yb)
 
     if solver == "lbfgs":
-        opt = optax.lbfgs(learning_rate=learning_rate)
+        opt = optax.lbfgs(learning_rate=learning_rate, memory_size=50)
 
         @jax.jit
         def step(t: Any, state: Any, xb: jax.Array, yb: jax.Array) -> tuple[Any, Any, jax.Array]:
