@@ -30,6 +30,9 @@ TEST = [
     "pennylane-lightning>=0.40",
     "pytest-mock>=3.12",  # needed by PennyLane's pl-device-test suite
     "flaky>=3.8",
+    # the reference QKAN package, a test/bench-only opponent; torch pinned to the CPU build on disk
+    "torch==2.13.0",
+    "qkan>=0.2.3",
 ]
 BENCH = TEST + ["qulacs>=0.6"]
 
