@@ -293,3 +293,20 @@ def test_hqkan_classifier_and_baselines_run():
                   BSplineKAN([1, 1], solver="adam", steps=150, learning_rate=0.05)):
         pred = model.fit(xr, np.sin(2 * xr)).predict(xr)
         assert np.mean((pred - np.sin(2 * xr)) ** 2) < 5e-2, type(model).__name__
+
+
+@pytest.mark.parametrize("measure", ["born", "amplitude"])
+@pytest.mark.parametrize("ansatz", list(ANSATZES))
+def test_adjoint_backward_equals_autodiff(ansatz, measure):
+    from qmlsim.qml.qkan.daruan import daruan_batch_last, daruan_fast
+
+    rng = np.random.default_rng(14)
+    with enable_x64():
+        theta, w, b = random_edge(rng, 2, ansatz)
+        for params in ({"theta": theta, "w": w, "b": b}, {"theta": theta}):
+            params = {k: jnp.asarray(v) for k, v in params.items()}
+            x = jnp.asarray(rng.uniform(-0.9, 0.9, size=(2, 6)))
+            grads = [jax.grad(lambda p, x: jnp.sum(jnp.sin(f(p, x, 2, ansatz, measure))), argnums=(0, 1))(params, x)
+                     for f in (daruan_fast, daruan_batch_last)]
+            for u, v in zip(jax.tree_util.tree_leaves(grads[0]), jax.tree_util.tree_leaves(grads[1])):
+                np.testing.assert_allclose(u, v, atol=1e-12)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -113,29 +114,44 @@ def daruan(
         >>> np.round(np.asarray(out), 4).tolist()           # H then RZs: <Z> = 0
         [[0.0], [0.0]]
     """
-    spec = check_ansatz(ansatz)
+    check_ansatz(ansatz)
     check_measure(measure)
     if reps < 1:
         raise ValueError(f"reps must be >= 1, got {reps}")
+    x = jnp.asarray(x)
+    dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32
+    # XLA on CPU runs this (and its transpose, the batch reductions of the gradient)
+    # several times faster with the batch axis last
+    x_last = jnp.moveaxis(x.astype(dtype), 0, -1)
+    out = daruan_batch_last(params, x_last, reps, ansatz, measure)
+    edges = jnp.broadcast_shapes(x.shape[1:], jnp.shape(params["theta"])[:-2])
+    return jnp.moveaxis(jnp.broadcast_to(out, edges + (x.shape[0],)), -1, 0)
+
+
+def daruan_batch_last(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", measure: str = "born") -> Any:
+    """:func:`daruan` with the batch axis last: ``x`` broadcastable to ``(*edges, batch)``.
+
+    No validation (callers validate); returns ``(*edges, batch)``.
+
+    >>> import numpy as np
+    >>> daruan_batch_last({"theta": np.zeros((3, 2, 2, 2))}, np.zeros((2, 5), np.float32), 1).shape
+    (3, 2, 5)
+    """
+    spec = ANSATZES[ansatz]
     xp = jnp
-    x = xp.asarray(x)
-    dtype = x.dtype if xp.issubdtype(x.dtype, xp.floating) else xp.float32
-    x = x.astype(dtype)
+    dtype = x.dtype
     theta = xp.asarray(params["theta"], dtype)
     half = theta * 0.5
-    ct, st = xp.cos(half), xp.sin(half)  # once per edge
+    ct, st = xp.cos(half)[..., None], xp.sin(half)[..., None]  # once per edge: (*edges, rows, cols, 1)
     w, b = params.get("w"), params.get("b")
-    if w is None and b is None:
-        enc = x[..., None]  # (batch, *, 1): one angle per input, shared by all reps and outputs
-    else:
-        enc = x[..., None]
-        if w is not None:
-            enc = enc * xp.asarray(w, dtype)
-        if b is not None:
-            enc = enc + xp.asarray(b, dtype)
+    enc = x[..., None, :]  # (*, 1, batch): one angle per input when there are no w, b
+    if w is not None:
+        enc = enc * xp.asarray(w, dtype)[..., None]
+    if b is not None:
+        enc = enc + xp.asarray(b, dtype)[..., None]
     half_data = _data_angle(ansatz, enc, xp) * 0.5
-    cd, sd = xp.cos(half_data), xp.sin(half_data)  # once per (batch, edge, rep)
-    shared = cd.shape[-1] == 1
+    cd, sd = xp.cos(half_data), xp.sin(half_data)  # once per (edge, rep, batch)
+    shared = cd.shape[-2] == 1
     v = xp.asarray(_HALF_SQRT2, dtype)
     state = (v, xp.zeros((), dtype), v, xp.zeros((), dtype))  # H|0>
     for layer in range(reps):
@@ -144,18 +160,14 @@ def daruan(
                 state = _fixed(gate, state)
             elif src == "data":
                 k = 0 if shared else layer
-                state = _rot(gate, state, cd[..., k], sd[..., k])
+                state = _rot(gate, state, cd[..., k, :], sd[..., k, :])
             else:
-                state = _rot(gate, state, ct[..., layer, src], st[..., layer, src])
+                state = _rot(gate, state, ct[..., layer, src, :], st[..., layer, src, :])
     for gate, src in spec["final"]:
-        state = _rot(gate, state, ct[..., reps, src], st[..., reps, src])
+        state = _rot(gate, state, ct[..., reps, src, :], st[..., reps, src, :])
     ar, ai, br, bi = state
     pa, pb = ar * ar + ai * ai, br * br + bi * bi
-    if measure == "born":
-        out = pa - pb
-    else:
-        out = xp.sqrt(pa) - xp.sqrt(pb)
-    return xp.broadcast_to(out, xp.broadcast_shapes(out.shape, x.shape)).astype(dtype)
+    return pa - pb if measure == "born" else xp.sqrt(pa) - xp.sqrt(pb)
 
 
 def daruan_numpy(
@@ -254,3 +266,137 @@ def daruan_circuit(reps: int, ansatz: str = "pz", wire: int = 0, num_wires: int 
     for gate, src in spec["final"]:
         gates[gate](theta[reps * cols + src], wire)
     return c
+
+
+# --- analytic reverse mode ---------------------------------------------------------------
+# Autodiff of the gate chain leaves XLA (CPU) many unfused passes; the adjoint method below
+# uncomputes the state gate by gate from the final one (rotations are orthogonal in the
+# real split), so the backward is about two forward passes plus the batch reductions.
+def _generator(gate: str, state: tuple, lam: tuple) -> Any:
+    """``<lam, d(R_P(t) psi)/dt>`` in the real split, from ``psi' = R_P(t) psi``: ``-i/2 P psi'``."""
+    ar, ai, br, bi = state
+    lar, lai, lbr, lbi = lam
+    if gate == "rz":
+        return 0.5 * (lar * ai - lai * ar - lbr * bi + lbi * br)
+    if gate == "ry":
+        return 0.5 * (lbr * ar + lbi * ai - lar * br - lai * bi)
+    return 0.5 * (lar * bi - lai * br + lbr * ai - lbi * ar)  # rx
+
+
+def _sum_to(a: Any, shape: tuple) -> Any:
+    lead = a.ndim - len(shape)
+    a = a.sum(axis=tuple(range(lead))) if lead else a
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and a.shape[i] != 1)
+    return a.sum(axis=axes, keepdims=True) if axes else a
+
+
+def _gates(spec: dict, reps: int) -> list[tuple[str, Any, int]]:
+    seq = []
+    for layer in range(reps):
+        seq += [(gate, src, layer) for gate, src in spec["block"]]
+    return seq + [(gate, src, reps) for gate, src in spec["final"]]
+
+
+def _trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str) -> tuple:
+    half = theta * 0.5
+    enc = x[..., None, :]
+    if w is not None:
+        enc = enc * w[..., None]
+    if b is not None:
+        enc = enc + b[..., None]
+    angle = _data_angle(ansatz, enc, jnp)
+    trig = jnp.cos(half)[..., None], jnp.sin(half)[..., None], jnp.cos(angle * 0.5), jnp.sin(angle * 0.5)
+    # materialise the trigonometry: XLA's CPU fusion would otherwise recompute sin/cos
+    # (slow there) inside every consumer, i.e. per (edge, batch) element and per gate
+    return (*jax.lax.optimization_barrier(trig), enc)
+
+
+def _run(spec: dict, reps: int, trig: tuple, dtype: Any) -> tuple:
+    ct, st, cd, sd, _ = trig
+    shared = cd.shape[-2] == 1
+    v = jnp.asarray(_HALF_SQRT2, dtype)
+    state = (v, jnp.zeros((), dtype), v, jnp.zeros((), dtype))
+    for gate, src, row in _gates(spec, reps):
+        if src is None:
+            state = _fixed(gate, state)
+        elif src == "data":
+            k = 0 if shared else row
+            state = _rot(gate, state, cd[..., k, :], sd[..., k, :])
+        else:
+            state = _rot(gate, state, ct[..., row, src, :], st[..., row, src, :])
+    return state
+
+
+def _fast_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> Any:
+    state = _run(ANSATZES[ansatz], reps, _trig(theta, w, b, x, ansatz), x.dtype)
+    ar, ai, br, bi = state
+    pa, pb = ar * ar + ai * ai, br * br + bi * bi
+    return pa - pb if measure == "born" else jnp.sqrt(pa) - jnp.sqrt(pb)
+
+
+def _fast_fwd(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> tuple:
+    trig = _trig(theta, w, b, x, ansatz)
+    state = _run(ANSATZES[ansatz], reps, trig, x.dtype)
+    ar, ai, br, bi = state
+    pa, pb = ar * ar + ai * ai, br * br + bi * bi
+    out = pa - pb if measure == "born" else jnp.sqrt(pa) - jnp.sqrt(pb)
+    return out, (theta, w, b, x, trig, state)
+
+
+def _fast_bwd(reps: int, ansatz: str, measure: str, res: tuple, g: Any) -> tuple:
+    theta, w, b, x, trig, state = res
+    spec = ANSATZES[ansatz]
+    ct, st, cd, sd, enc = trig
+    shared = cd.shape[-2] == 1
+    ar, ai, br, bi = state
+    if measure == "born":
+        lam = (2 * g * ar, 2 * g * ai, -2 * g * br, -2 * g * bi)
+    else:
+        ra, rb = g / jnp.sqrt(ar * ar + ai * ai), g / jnp.sqrt(br * br + bi * bi)
+        lam = (ra * ar, ra * ai, -rb * br, -rb * bi)
+    theta_bar = [[None] * theta.shape[-1] for _ in range(theta.shape[-2])]
+    data_bar = [None] * reps
+    for gate, src, row in reversed(_gates(spec, reps)):
+        if src is None:
+            state, lam = _fixed(gate, state), _fixed(gate, lam)
+            continue
+        if src == "data":
+            k = 0 if shared else row
+            c, s = cd[..., k, :], sd[..., k, :]
+        else:
+            c, s = ct[..., row, src, :], st[..., row, src, :]
+        dt = _generator(gate, state, lam)
+        if src == "data":
+            data_bar[row] = dt
+        else:
+            theta_bar[row][src] = dt.sum(axis=-1)
+        state, lam = _rot(gate, state, c, -s), _rot(gate, lam, c, -s)
+    zero = jnp.zeros(theta.shape[:-2], theta.dtype)
+    theta_bar = jnp.stack([jnp.stack([t if t is not None else zero for t in r], -1) for r in theta_bar], -2)
+    theta_bar = _sum_to(theta_bar, theta.shape)
+    enc_bar = jnp.stack(jnp.broadcast_arrays(*data_bar), axis=-2)  # d out / d angle, (*, reps, batch)
+    if ansatz == "px":
+        e = jnp.clip(enc, -1.0, 1.0)
+        enc_bar = enc_bar * jnp.where(jnp.abs(enc) < 1, -1 / jnp.sqrt(jnp.maximum(1 - e * e, 1e-30)), 0.0)
+    w_bar = None if w is None else _sum_to((enc_bar * x[..., None, :]).sum(-1), w.shape)
+    b_bar = None if b is None else _sum_to(enc_bar.sum(-1), b.shape)
+    x_enc = enc_bar * w[..., None] if w is not None else enc_bar
+    x_bar = _sum_to(x_enc.sum(-2), x.shape)
+    return theta_bar, w_bar, b_bar, x_bar
+
+
+_fast = jax.custom_vjp(_fast_core, nondiff_argnums=(4, 5, 6))
+_fast.defvjp(_fast_fwd, _fast_bwd)
+
+
+def daruan_fast(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", measure: str = "born") -> Any:
+    """:func:`daruan_batch_last` with the analytic (adjoint) reverse mode; same arguments and result.
+
+    >>> import numpy as np
+    >>> daruan_fast({"theta": np.zeros((3, 2, 2, 2), np.float32)}, np.zeros((2, 5), np.float32), 1).shape
+    (3, 2, 5)
+    """
+    dtype = x.dtype
+    w, b = params.get("w"), params.get("b")
+    return _fast(jnp.asarray(params["theta"], dtype), None if w is None else jnp.asarray(w, dtype),
+                 None if b is None else jnp.asarray(b, dtype), x, reps, ansatz, measure)

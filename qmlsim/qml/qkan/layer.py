@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qmlsim.qml.qkan.daruan import check_ansatz, daruan, daruan_numpy, theta_shape
+from qmlsim.qml.qkan.daruan import check_ansatz, daruan_fast, daruan_numpy, theta_shape
 
 TRAINABLE = ("theta", "preact", "postact_weight", "postact_bias", "base")
 # which parameter arrays each trainability switch covers
@@ -96,8 +96,10 @@ def apply_layer(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", m
     >>> apply_layer(p, jnp.zeros((4, 2)), reps=2).shape
     (4, 3)
     """
-    phi = daruan(params, x[:, None, :], reps, ansatz, measure)
-    return _combine(params, phi, x, jnp)
+    phi = daruan_fast(params, x.T, reps, ansatz, measure)  # (n_out, n_in, batch)
+    scale = params["mask"] * params["pw"]
+    y = jnp.einsum("oib,oi->bo", phi, scale) + jnp.sum(scale * params["pb"], axis=1)
+    return y + (x / (1 + jnp.exp(-x))) @ (params["mask"] * params["bw"]).T
 
 
 def apply_layer_numpy(params: dict[str, Any], x: np.ndarray, reps: int, ansatz: str = "pz", measure: str = "born") -> np.ndarray:
