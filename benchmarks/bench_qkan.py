@@ -54,7 +54,7 @@ def _qkan_models(width: list[int], params: list[dict]) -> dict[str, Any]:
         m = TorchQKAN(width, reps=REPS, solver=solver, fast_measure=False, device="cpu")
         with torch.no_grad():
             for layer, p in zip(m.layers, params):
-                layer.theta.copy_(torch.from_numpy(np.asarray(p["theta"])))
+                layer.theta.copy_(torch.from_numpy(np.array(p["theta"])))
         models[solver] = m
     return models
 
@@ -104,7 +104,7 @@ def timing_rows(quick: bool = False) -> list[dict]:
                 fns[f"qkan-{solver} fwd"] = torch_fwd(m)
                 fns[f"qkan-{solver} fwd+bwd"] = torch_bwd(m)
                 check[solver] = float(np.max(np.abs(torch_fwd(m)().numpy() - np.asarray(fwd(params, x)))))
-        times = _median_interleaved(fns, rounds=5 if quick else 15)
+        times = _median_interleaved(fns, rounds=5 if quick or batch > 1024 else 15)
         for name, seconds in times.items():
             impl, kind = name.rsplit(" ", 1)
             peers = [times[k] for k in (f"qkan-exact {kind}", f"qkan-tn {kind}") if k in times]
