@@ -256,9 +256,26 @@ if numba is not None:
             s[i0] *= d0
             s[i0 | step] *= d1
 
+    @njit(cache=True)
+    def _flip1_one_control(s, p, c):
+        """CX: swap the target pairs inside the control-is-1 quarter only (no test per index)."""
+        step, cbit = 1 << p, 1 << c
+        lo, hi = (p, c) if p < c else (c, p)
+        for i in range(s.size >> 2):
+            i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
+            a = s[i0]
+            s[i0] = s[i0 | step]
+            s[i0 | step] = a
+
     @njit(cache=True, inline="always")
     def _flip1(s, p, cmask):
         step = 1 << p
+        if cmask != 0 and (cmask & (cmask - 1)) == 0:
+            c = 0
+            while (cmask >> c) != 1:
+                c += 1
+            _flip1_one_control(s, p, c)
+            return
         if cmask == 0 and p >= 2:
             for hi in range(0, s.size, 2 * step):
                 for lo in range(hi, hi + step):
