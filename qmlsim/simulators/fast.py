@@ -67,6 +67,8 @@ _DIAGONAL_CODES = (C_RZ, C_P, C_RZZ)
 S_CONST, S_X, S_W, S_GEN = range(4)
 # a parallel launch (and waking the worker threads) pays off above this many amplitude-gate updates
 _PARALLEL_WORK = 1 << 18
+# large states run their cache blocks in parallel from this many wires on
+_PARALLEL_WIRES = 20
 
 
 class Unsupported(Exception):
@@ -445,26 +447,38 @@ if numba is not None:
             start = i * block
             _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
 
+    @njit(cache=True, inline="always")
+    def _group_part(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, start, stop):
+        """Chunks ``start..stop-1``: each is gathered, gets all ``ops`` (local positions), is written back."""
+        run = 1 << run_bits
+        buf = np.empty(1 << chunk_bits, s.dtype)
+        m = np.empty(_msize(ops), s.dtype)
+        for c in range(start, stop):
+            base = 0
+            for q in range(nonlocal_pos.size):
+                if (c >> q) & 1:
+                    base |= 1 << nonlocal_pos[q]
+            for r in range(runs.size):
+                src = base + runs[r]
+                buf[r * run : (r + 1) * run] = s[src : src + run]
+            _run_ops(buf, ops, cdata, idata, sk, sv, xrow, w, grow, m)
+            for r in range(runs.size):
+                dst = base + runs[r]
+                s[dst : dst + run] = buf[r * run : (r + 1) * run]
+
     @njit(cache=True, parallel=True)
     def _group_parallel(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
-        """One pass over ``s``: every chunk is gathered, gets all ``ops`` (local positions), is written back."""
+        """One pass over ``s`` with the chunks split into ``parts`` run in parallel."""
         nchunks = s.size >> chunk_bits
-        run = 1 << run_bits
         for t in prange(parts):
-            buf = np.empty(1 << chunk_bits, s.dtype)
-            m = np.empty(_msize(ops), s.dtype)
-            for c in range(t * nchunks // parts, (t + 1) * nchunks // parts):
-                base = 0
-                for q in range(nonlocal_pos.size):
-                    if (c >> q) & 1:
-                        base |= 1 << nonlocal_pos[q]
-                for r in range(runs.size):
-                    src = base + runs[r]
-                    buf[r * run : (r + 1) * run] = s[src : src + run]
-                _run_ops(buf, ops, cdata, idata, sk, sv, xrow, w, grow, m)
-                for r in range(runs.size):
-                    dst = base + runs[r]
-                    s[dst : dst + run] = buf[r * run : (r + 1) * run]
+            _group_part(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits,
+                        t * nchunks // parts, (t + 1) * nchunks // parts)
+
+    @njit(cache=True)
+    def _group_serial(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
+        """One pass over ``s``, serially (small states: waking threads costs more than it saves)."""
+        _group_part(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits,
+                    0, s.size >> chunk_bits)
 
     @njit(cache=True, inline="always")
     def _parity(v):
@@ -801,11 +815,14 @@ class FastPlan:
         states = np.zeros((batch, 1 << n), self.dtype)
         groups = self.groups()
         parts = min(1 << (n - self.chunk_bits), 4 * numba.get_num_threads())
+        # below 2**_PARALLEL_WIRES amplitudes a group pass takes well under a millisecond,
+        # where a parallel launch's thread wake-up is a large and (on a busy machine) erratic cost
+        group = _group_parallel if n >= _PARALLEL_WIRES else _group_serial
         for b in range(batch):
             row = states[b]
             row[0] = 1
             for g in groups:
-                _group_parallel(
+                group(
                     row, g.ops, self.cdata, self.idata, self.sk, self.sv, x[b], weights, gen[b],
                     g.nonlocal_pos, g.runs, self.run_bits, self.chunk_bits, parts,
                 )
