@@ -66,7 +66,7 @@ _DIAGONAL_CODES = (C_RZ, C_P, C_RZZ)
 # angle slot sources
 S_CONST, S_X, S_W, S_GEN = range(4)
 # a parallel launch (and waking the worker threads) pays off above this many amplitude-gate updates
-_PARALLEL_WORK = 1 << 18
+_PARALLEL_WORK = 1 << 21
 # large states run their cache blocks in parallel from this many wires on
 _PARALLEL_WIRES = 20
 
