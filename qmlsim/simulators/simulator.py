@@ -18,6 +18,7 @@ from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import measurements
 from qmlsim.simulators.backends import DTYPES, REAL_DTYPES, Backend, available_memory_bytes, get_backend
 from qmlsim.simulators.gradients import JACOBIANS
+from qmlsim.simulators.validation import check_shots, check_wires, observable_list
 from qmlsim.simulators.program import Program, compile_circuit
 
 __all__ = ["Simulator"]
@@ -238,7 +239,7 @@ class Simulator:
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> Any:
         """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant)."""
         program, x, weights, single = self._prepare(circuit, x, weights)
-        wires = self._check_wires(wires, circuit.num_wires)
+        wires = check_wires(wires, circuit.num_wires)
         xp = self.backend.xp
         plan = self._fast_plan(program)
         if plan is not None:
@@ -266,13 +267,12 @@ class Simulator:
         With ``shots``, each Pauli term is estimated from ``shots`` measurements in its
         eigenbasis (seeded by ``seed``); otherwise values are exact.
         """
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
         program, x, weights, single = self._prepare(circuit, x, weights)
         backend = self.backend
-        xp = backend.xp
         plan = None if shots is not None else self._fast_plan(program)
         if shots is not None:
-            values = self._shot_expvals(circuit, obs_list, x, weights, self._check_shots(shots), seed)
+            values = self._shot_expvals(circuit, obs_list, x, weights, check_shots(shots), seed)
         elif plan is not None:
             values = self._chunked(lambda xc: _fast_expvals(plan, obs_list, xc, weights, backend), program, x)
         else:
@@ -294,7 +294,7 @@ class Simulator:
             int array ``(batch, shots, k)`` of 0/1 bits in wire order (``k`` = number of
             sampled wires, all by default); ``(shots, k)`` for a single or absent ``x``.
         """
-        shots = self._check_shots(shots)
+        shots = check_shots(shots)
         probabilities = self.backend.to_host(self.probs(circuit, x=x, weights=weights, wires=wires))
         single = probabilities.ndim == 1
         probabilities = np.atleast_2d(probabilities).astype(np.float64)
@@ -329,7 +329,7 @@ class Simulator:
             raise ValueError('method="backprop" needs the JAX backend: Simulator(backend="jax")')
         if argnum not in ("weights", "x"):
             raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
-        obs_list, is_list = self._observables(observables, circuit.num_wires)
+        obs_list, is_list = observable_list(observables, circuit.num_wires)
         program, x, weights, single = self._prepare(circuit, x, weights)
         plan = self._fast_plan(program) if method == "adjoint" else None
         if plan is not None:
@@ -345,32 +345,6 @@ class Simulator:
         return self._to_output(out, single)
 
     # --- helpers -----------------------------------------------------------------
-    def _observables(self, observables: Any, num_wires: int) -> tuple[list[Observable], bool]:
-        is_list = isinstance(observables, (list, tuple))
-        obs_list = list(observables) if is_list else [observables]
-        for o in obs_list:
-            if not isinstance(o, Observable):
-                raise TypeError(f"observables must be qmlsim Observables (X(0) @ Z(1), Hermitian(...)), got {type(o).__name__}")
-            bad = [w for w in o.wires if w >= num_wires]
-            if bad:
-                raise ValueError(f"observable acts on wire(s) {bad} but the circuit has {num_wires} wires")
-        return obs_list, is_list
-
-    @staticmethod
-    def _check_wires(wires: Sequence[int] | None, num_wires: int) -> tuple[int, ...] | None:
-        if wires is None:
-            return None
-        wires = tuple(int(w) for w in ([wires] if isinstance(wires, (int, np.integer)) else wires))
-        if any(not 0 <= w < num_wires for w in wires) or len(set(wires)) != len(wires):
-            raise ValueError(f"wires {wires} must be distinct and in 0..{num_wires - 1}")
-        return wires
-
-    @staticmethod
-    def _check_shots(shots: Any) -> int:
-        if not isinstance(shots, (int, np.integer)) or isinstance(shots, bool) or shots < 1:
-            raise ValueError(f"shots must be a positive integer, got {shots!r}")
-        return int(shots)
-
     def _shot_expvals(self, circuit: Circuit, obs_list: list[Observable], x: Any, weights: Any, shots: int, seed: Any) -> Any:
         """Sampled estimates: every term measured in its own eigenbasis."""
         from qmlsim.circuits.observables import HermitianTerm  # noqa: PLC0415 - local to the shots path
