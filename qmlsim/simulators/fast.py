@@ -46,7 +46,7 @@ try:
 except ImportError:  # pragma: no cover - numba is a core dependency of the fast path
     numba = None
 
-from qmlsim.circuits.expressions import Add, Const, Div, Expr, Mul, Neg, Symbol, compile_expressions
+from qmlsim.circuits.expressions import Add, Div, Expr, Mul, Neg, Symbol, compile_expressions
 from qmlsim.circuits.observables import Observable, PauliTerm
 from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program
 
@@ -742,7 +742,7 @@ class FastPlan:
         """
         if self._groups is not None:
             return self._groups
-        n, cb, rb = self.num_wires, self.chunk_bits, self.run_bits
+        cb, rb = self.chunk_bits, self.run_bits
         free = cb - rb
         pending = list(range(self.ops.shape[0]))
         touched = [self._touched(self.ops[i]) for i in pending]
