@@ -18,36 +18,21 @@ Run: ``python benchmarks/bench_pennylane.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any, Callable
 
 import numpy as np
 
+try:
+    from benchmarks.common import NUM_WIRES, best_time, executor_problem
+except ImportError:  # run as a script from benchmarks/
+    from common import NUM_WIRES, best_time, executor_problem
+
 REFERENCE = "qmlsim.statevector"
-NUM_WIRES = 4
 ROWS = 200
 
 
-def _best_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm up: compilation caches, device construction
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best)
 
 
-def _problem(rows: int) -> tuple[Any, list, np.ndarray, np.ndarray]:
-    from qmlsim.circuits import Z
-    from qmlsim.circuits.templates import hardware_efficient_ansatz, zz_feature_map
-
-    circuit = zz_feature_map(NUM_WIRES, reps=2)
-    circuit.compose(hardware_efficient_ansatz(NUM_WIRES, layers=2))
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, np.pi, (rows, circuit.num_inputs))
-    weights = rng.uniform(-np.pi, np.pi, circuit.num_weights)
-    return circuit, [Z(0) @ Z(1), Z(3)], x, weights
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -66,7 +51,7 @@ def run(quick: bool = False) -> list[dict]:
 
     rows = 40 if quick else ROWS
     repeats = 1 if quick else 3
-    circuit, observables, x, weights = _problem(rows)
+    circuit, observables, x, weights = executor_problem(rows)
     tapes = [to_tape(circuit, observables, x=row, weights=weights) for row in x]
     broadcast = to_tape(circuit, observables, x=x, weights=weights)
     devices = {
@@ -77,7 +62,7 @@ def run(quick: bool = False) -> list[dict]:
     results: list[dict] = []
 
     def record(case: str, impl: str, fn: Callable[[], Any]) -> None:
-        results.append({"case": case, "impl": impl, "seconds": _best_time(fn, repeats), "ratio": np.nan})
+        results.append({"case": case, "impl": impl, "seconds": best_time(fn, repeats), "ratio": np.nan})
 
     case = f"execute {rows} tapes"
     for name, dev in devices.items():

@@ -33,32 +33,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-NUM_WIRES = 4
+try:
+    from benchmarks.common import NUM_WIRES, best_time, executor_problem
+except ImportError:  # run as a script from benchmarks/
+    from common import NUM_WIRES, best_time, executor_problem
+
 ROWS = 200
 SHOTS = 4000
 RESULTS = Path(__file__).parent / "results" / "qiskit.json"
 
 
-def _best_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm up
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best)
 
 
-def _problem(rows: int) -> tuple[Any, list, np.ndarray, np.ndarray]:
-    from qmlsim.circuits import Z
-    from qmlsim.circuits.templates import hardware_efficient_ansatz, zz_feature_map
-
-    circuit = zz_feature_map(NUM_WIRES, reps=2)
-    circuit.compose(hardware_efficient_ansatz(NUM_WIRES, layers=2))
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, np.pi, (rows, circuit.num_inputs))
-    weights = rng.uniform(-np.pi, np.pi, circuit.num_weights)
-    return circuit, [Z(0) @ Z(1), Z(3)], x, weights
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -80,13 +66,13 @@ def run(quick: bool = False) -> list[dict]:
 
     rows = 40 if quick else ROWS
     repeats = 1 if quick else 3
-    circuit, observables, x, weights = _problem(rows)
+    circuit, observables, x, weights = executor_problem(rows)
     simulator = Simulator()
     results: list[dict] = []
     references: dict[str, str] = {}
 
     def record(case: str, impl: str, fn: Callable[[], Any], reference: bool = False) -> None:
-        results.append({"case": case, "impl": impl, "seconds": _best_time(fn, repeats), "ratio": np.nan})
+        results.append({"case": case, "impl": impl, "seconds": best_time(fn, repeats), "ratio": np.nan})
         if reference:
             references[case] = impl
 
