@@ -35,6 +35,7 @@ from qmlsim.circuits.convert.qiskit import from_qiskit
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import measurements
 from qmlsim.simulators.simulator import Simulator
+from qmlsim.simulators.validation import check_shots
 
 require("qiskit", "qiskit")
 from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2, PrimitiveJob, PrimitiveResult  # noqa: E402
@@ -141,12 +142,6 @@ class _Converter:
         return circuit
 
 
-def _check_positive(value: Any, name: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class QmlsimSampler(BaseSamplerV2):
     """A Qiskit ``BaseSamplerV2`` that samples from qmlsim's batched statevectors (final class).
 
@@ -166,7 +161,7 @@ class QmlsimSampler(BaseSamplerV2):
     """
 
     def __init__(self, *, default_shots: int = 1024, seed: Any = None, backend: str = "numpy"):
-        self._default_shots = _check_positive(default_shots, "default_shots")
+        self._default_shots = check_shots(default_shots, "default_shots")
         self._seed = _check_seed(seed)
         self._simulator = Simulator(backend=backend)
         self._converter = _Converter()
@@ -183,7 +178,7 @@ class QmlsimSampler(BaseSamplerV2):
 
     def run(self, pubs: Iterable[Any], *, shots: int | None = None) -> PrimitiveJob:
         """Sample every PUB ``(circuit, parameter_values?, shots?)``; returns a job whose result has one ``SamplerPubResult`` per PUB."""
-        shots = self._default_shots if shots is None else _check_positive(shots, "shots")
+        shots = self._default_shots if shots is None else check_shots(shots, "shots")
         coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
         job = PrimitiveJob(self._run, coerced)
         job._submit()
