@@ -1,0 +1,362 @@
+"""Packing a :class:`~qmlsim.simulators.program.Program` into arrays for the numba kernels.
+
+A :class:`FastPlan` holds one int64 record per op (kernel kind, targets as bit
+positions, control mask, angle slots, adjoint flag, offsets into the constant
+operators), the constant operators of angle-free gates, and affine angle specs; for
+large states it also holds the cache-block groups.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from qmlsim.circuits.expressions import Add, Div, Expr, Mul, Neg, Symbol, compile_expressions
+from qmlsim.circuits.observables import Observable, PauliTerm
+from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
+    C_CONST,
+    F_ADJ,
+    F_CMASK,
+    F_CODE,
+    F_IOFF,
+    F_K,
+    F_KIND,
+    F_NSLOT,
+    F_OFF,
+    F_POS,
+    F_ROWDEP,
+    F_SLOT,
+    KMAX,
+    K_DENSE,
+    K_DIAG,
+    K_PERM,
+    NFIELDS,
+    S_CONST,
+    S_GEN,
+    S_W,
+    S_X,
+    _DIAGONAL_CODES,
+    _PARALLEL_WIRES,
+    _PARALLEL_WORK,
+    _PARAM_CODES,
+    _group_parallel,
+    _group_serial,
+    _pauli_expvals_parallel,
+    _pauli_expvals_serial,
+    _rows_parallel,
+    _rows_serial,
+    numba,
+)
+from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program
+
+__all__ = ["FastPlan", "plan_for", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """The program needs something the fast path does not do; the array path runs it instead."""
+
+
+# --------------------------------------------------------------------------------------
+# packing a Program into arrays
+# --------------------------------------------------------------------------------------
+def _affine(expr: Expr) -> tuple[Symbol | None, float, float] | None:
+    """``expr = a * symbol + b`` as ``(symbol, a, b)`` (``symbol`` None for constants), else None."""
+    if expr.is_constant:
+        return None, 0.0, float(compile_expressions([expr])(None, None, np)[0])
+    if isinstance(expr, Symbol):
+        return expr, 1.0, 0.0
+    if isinstance(expr, Neg):
+        inner = _affine(expr.a)
+        return None if inner is None else (inner[0], -inner[1], -inner[2])
+    if isinstance(expr, Add):
+        left, right = _affine(expr.a), _affine(expr.b)
+        if left is None or right is None:
+            return None
+        if left[0] is not None and right[0] is not None and left[0] != right[0]:
+            return None
+        return left[0] if left[0] is not None else right[0], left[1] + right[1], left[2] + right[2]
+    if isinstance(expr, (Mul, Div)):
+        left, right = _affine(expr.a), _affine(expr.b)
+        if left is None or right is None:
+            return None
+        if right[0] is None:
+            factor = right[2] if isinstance(expr, Mul) else 1.0 / right[2]
+            return left[0], left[1] * factor, left[2] * factor
+        if left[0] is None and isinstance(expr, Mul):
+            return right[0], right[1] * left[2], right[2] * left[2]
+    return None
+
+
+def _positions(wires: Sequence[int], num_wires: int) -> list[int]:
+    """Bit positions of wires (wire 0 is the most significant bit)."""
+    return [num_wires - 1 - w for w in wires]
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    """Ops applied together in one pass over a large state."""
+
+    ops: np.ndarray
+    nonlocal_pos: np.ndarray
+    runs: np.ndarray
+
+
+class FastPlan:
+    """A program packed for the numba kernels (final class). Build with :func:`plan_for`.
+
+    Attributes:
+        program: the source program.
+        ops: ``(num_ops, NFIELDS)`` int64 op records.
+        chunk_bits: amplitudes per cache block are ``2**chunk_bits``.
+    """
+
+    def __init__(self, program: Program, chunk_bits: int | None = None, run_bits: int = 9):
+        if program.backend.name != "numpy":
+            raise Unsupported("the numba kernels run NumPy states only")
+        self.program = program
+        n = program.num_wires
+        self.num_wires = n
+        self.dtype = program.dtype
+        itemsize = np.dtype(self.dtype).itemsize
+        # a block of 512 KiB stays in a core's L2 cache while all of a group's gates run on it
+        self.chunk_bits = chunk_bits if chunk_bits is not None else (15 if itemsize == 16 else 16)
+        self.run_bits = min(run_bits, self.chunk_bits)
+        self._pack_angles()
+        self._pack_ops()
+        self._groups: list[_Group] | None = None
+        self._observables: dict[Any, Any] = {}
+        if n > self.chunk_bits:
+            self.groups()
+
+    # --- packing -------------------------------------------------------------------
+    def _pack_angles(self) -> None:
+        angles = self.program.angles
+        sk = np.zeros((len(angles), 2), np.int64)
+        sv = np.zeros((len(angles), 2), np.float64)
+        general: list[Expr] = []
+        for i, expr in enumerate(angles):
+            form = _affine(expr)
+            if form is None:
+                sk[i] = (S_GEN, len(general))
+                general.append(expr)
+                continue
+            symbol, a, b = form
+            if symbol is None:
+                sk[i] = (S_CONST, 0)
+            else:
+                sk[i] = (S_X if symbol.kind == "x" else S_W, symbol.index)
+            sv[i] = (a, b)
+        self.sk, self.sv = sk, sv
+        self._general = compile_expressions(general) if general else None
+        self._num_general = len(general)
+
+    def _pack_ops(self) -> None:
+        n = self.num_wires
+        records = []
+        cdata: list[np.ndarray] = [np.zeros(1, np.complex128)]
+        idata: list[np.ndarray] = [np.zeros(1, np.int64)]
+        csize, isize = 1, 1
+        for step in self.program.steps:
+            k = len(step.targets)
+            if k > KMAX or (step.constant is None and k > 2):
+                raise Unsupported(f"{k}-target op {step.op.name}")
+            rec = np.zeros(NFIELDS, np.int64)
+            rec[F_K] = k
+            rec[F_POS : F_POS + k] = _positions(step.targets, n)
+            rec[F_CMASK] = sum(1 << p for p in _positions(step.controls, n))
+            rec[F_SLOT] = step.slots[0] if step.slots else 0
+            rec[F_NSLOT] = len(step.slots)
+            rec[F_ROWDEP] = any(self.sk[i, 0] in (S_X, S_GEN) for i in step.slots)
+            if step.constant is not None:
+                rec[F_CODE] = C_CONST
+                if step.kind == KIND_PERMUTATION:
+                    rec[F_KIND] = K_PERM
+                    perm = np.asarray(step.constant, np.int64)
+                    forward, inverse = perm, np.argsort(perm).astype(np.int64)
+                    rec[F_OFF], rec[F_IOFF] = isize, isize + perm.size
+                    idata += [forward, inverse]
+                    isize += 2 * perm.size
+                else:
+                    value = np.asarray(step.constant, np.complex128)
+                    if step.kind == KIND_DIAGONAL:
+                        rec[F_KIND] = K_DIAG
+                        forward, inverse = value.reshape(-1), value.conj().reshape(-1)
+                    else:
+                        rec[F_KIND] = K_DENSE
+                        forward, inverse = value.reshape(-1), value.conj().T.reshape(-1)
+                    if k > 6 and rec[F_KIND] == K_DENSE:
+                        raise Unsupported("dense user matrices on more than 6 wires")
+                    rec[F_OFF], rec[F_IOFF] = csize, csize + forward.size
+                    cdata += [forward, inverse]
+                    csize += 2 * forward.size
+            else:
+                code = _PARAM_CODES.get(step.gate.name)
+                if code is None:
+                    raise Unsupported(f"parametric gate {step.gate.name}")
+                rec[F_CODE] = code
+                rec[F_KIND] = K_DIAG if code in _DIAGONAL_CODES else K_DENSE
+                rec[F_ADJ] = int(step.adjoint)
+            records.append(rec)
+        self.ops = np.array(records, np.int64).reshape(len(records), NFIELDS)
+        self.cdata = np.concatenate(cdata)
+        self.idata = np.concatenate(idata)
+
+    def _touched(self, rec: np.ndarray) -> set[int]:
+        k = int(rec[F_K])
+        pos = set(int(p) for p in rec[F_POS : F_POS + k])
+        cmask = int(rec[F_CMASK])
+        return pos | {p for p in range(self.num_wires) if cmask >> p & 1}
+
+    def groups(self) -> list[_Group]:
+        """Ops grouped so each group touches at most ``chunk_bits`` positions (the low ``run_bits`` always).
+
+        An op joins the current group if its positions fit and no op skipped before it
+        shares a wire with it (so moving it earlier does not change the result).
+        """
+        if self._groups is not None:
+            return self._groups
+        cb, rb = self.chunk_bits, self.run_bits
+        free = cb - rb
+        pending = list(range(self.ops.shape[0]))
+        touched = [self._touched(self.ops[i]) for i in pending]
+        groups = []
+        while pending:
+            high: set[int] = set()
+            taken, skipped, blocked = [], [], set()
+            for i in pending:
+                need = {p for p in touched[i] if p >= rb}
+                if len(need) > free:
+                    raise Unsupported("an op touches more wires than a cache block holds")
+                if not (touched[i] & blocked) and len(high | need) <= free:
+                    high |= need
+                    taken.append(i)
+                else:
+                    skipped.append(i)
+                    blocked |= touched[i]
+            pending = skipped
+            groups.append(self._make_group(taken, high))
+        self._groups = groups
+        return groups
+
+    def _make_group(self, indices: list[int], high: set[int]) -> _Group:
+        n, cb, rb = self.num_wires, self.chunk_bits, self.run_bits
+        local = set(range(rb)) | high
+        p = rb
+        while len(local) < cb:  # pad with the lowest free positions: longer contiguous runs
+            local.add(p)
+            p += 1
+        local_sorted = sorted(local)
+        where = {g: i for i, g in enumerate(local_sorted)}
+        ops = self.ops[indices].copy()
+        for rec in ops:
+            k = int(rec[F_K])
+            rec[F_POS : F_POS + k] = [where[int(q)] for q in rec[F_POS : F_POS + k]]
+            cmask = int(rec[F_CMASK])
+            rec[F_CMASK] = sum(1 << where[q] for q in range(n) if cmask >> q & 1)
+        run_high = [g for g in local_sorted if g >= rb]
+        runs = np.array(
+            [sum(1 << run_high[t] for t in range(len(run_high)) if r >> t & 1) for r in range(1 << len(run_high))], np.int64
+        )
+        nonlocal_pos = np.array([q for q in range(n) if q not in local], np.int64)
+        return _Group(ops.reshape(len(indices), NFIELDS), nonlocal_pos, runs)
+
+    # --- running ---------------------------------------------------------------------
+    def angle_inputs(self, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x``, ``weights`` as contiguous float64 and the per-row values of the non-affine angles ``(batch, k)``."""
+        batch = x.shape[0]
+        x = np.ascontiguousarray(x, np.float64)
+        weights = np.ascontiguousarray(weights, np.float64)
+        if self._general is None:
+            return x, weights, np.zeros((batch, 0))
+        gen = np.empty((batch, self._num_general))
+        for i, value in enumerate(self._general(x, weights, np)):
+            gen[:, i] = value
+        return x, weights, gen
+
+    def states(self, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Final states ``(batch, 2**num_wires)`` for ``x`` ``(batch, num_inputs)``, ``weights`` ``(num_weights,)``."""
+        x, weights, gen = self.angle_inputs(x, weights)
+        batch, n = x.shape[0], self.num_wires
+        args = (self.ops, self.cdata, self.idata, self.sk, self.sv)
+        if n <= self.chunk_bits:
+            states = np.empty((batch, 1 << n), self.dtype)
+            work = batch * (1 << n) * max(1, self.ops.shape[0])
+            rows = _rows_parallel if batch > 1 and work >= _PARALLEL_WORK else _rows_serial
+            # rows processed op by op together: about 32 KiB of amplitudes, one L1 cache
+            block = max(1, (2048 * 16 // np.dtype(self.dtype).itemsize) >> n)
+            rows(states, *args, x, weights, gen, block)
+            return states
+        states = np.zeros((batch, 1 << n), self.dtype)
+        groups = self.groups()
+        parts = min(1 << (n - self.chunk_bits), 4 * numba.get_num_threads())
+        # below 2**_PARALLEL_WIRES amplitudes a group pass takes well under a millisecond,
+        # where a parallel launch's thread wake-up is a large and (on a busy machine) erratic cost
+        group = _group_parallel if n >= _PARALLEL_WIRES else _group_serial
+        for b in range(batch):
+            row = states[b]
+            row[0] = 1
+            for g in groups:
+                group(
+                    row, g.ops, self.cdata, self.idata, self.sk, self.sv, x[b], weights, gen[b],
+                    g.nonlocal_pos, g.runs, self.run_bits, self.chunk_bits, parts,
+                )
+        return states
+
+    __call__ = states
+
+    def pauli_observables(self, observables: Sequence[Observable]) -> Any:
+        """Packed Pauli terms of ``observables``, or ``None`` if any has a Hermitian term."""
+        key = tuple(observables)
+        packed = self._observables.get(key)
+        if packed is None and key not in self._observables:
+            n = self.num_wires
+            term_obs, coeffs, masks, phases = [], [], [], []
+            for o, obs in enumerate(observables):
+                for term in obs.terms:
+                    if not isinstance(term, PauliTerm):
+                        self._observables[key] = None
+                        return None
+                    xmask = zmask = ny = 0
+                    for wire, letter in term.word:
+                        bit = 1 << (n - 1 - wire)
+                        xmask |= bit if letter in "XY" else 0
+                        zmask |= bit if letter in "YZ" else 0
+                        ny += letter == "Y"
+                    term_obs.append(o)
+                    coeffs.append(float(np.real(term.coeff)))
+                    masks.append((xmask, zmask))
+                    phases.append(1j**ny)
+            packed = (
+                np.array(term_obs, np.int64),
+                np.array(coeffs, np.float64),
+                np.array(masks, np.int64).reshape(-1, 2),
+                np.array(phases, np.complex128),
+            )
+            self._observables[key] = packed
+        return packed
+
+    def expvals(self, states: np.ndarray, packed: Any, num_observables: int) -> np.ndarray:
+        """``(batch, num_observables)`` expectation values of packed Pauli observables."""
+        out = np.zeros((states.shape[0], num_observables))
+        work = states.size * packed[1].size
+        (_pauli_expvals_parallel if states.shape[0] > 1 and work >= _PARALLEL_WORK else _pauli_expvals_serial)(states, *packed, out)
+        return out
+
+
+
+def plan_for(program: Program) -> FastPlan | None:
+    """The program's cached :class:`FastPlan`, or ``None`` when it needs the array path.
+
+    The array path takes programs on other backends and ops the kernels do not cover
+    (parametric gates outside the rotation/phase/U3/Rot family, dense user matrices on
+    more than 6 wires, ops wider than a cache block).
+    """
+
+    def build() -> Any:
+        try:
+            return FastPlan(program)
+        except Unsupported:
+            return False  # cached: the program is not re-packed on every call
+
+    return program.function("numba-plan", build) or None
