@@ -55,6 +55,18 @@ def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any
     return _stacked_expvals(states.reshape((states.shape[0],) + (2,) * plan.num_wires), observables, backend)
 
 
+def _small_lane(circuit: Circuit, observables: Any, obs_list: list[Observable], plan: Any) -> Any:
+    """A :class:`~qmlsim.simulators.fast.single.SmallLane` for repeated calls, or ``None`` (large state, Hermitian terms)."""
+    if plan.num_wires > plan.chunk_bits:
+        return None
+    packed = plan.pauli_observables(obs_list)
+    if packed is None:
+        return None
+    from qmlsim.simulators.fast.single import SmallLane  # noqa: PLC0415 - numba path only
+
+    return SmallLane(circuit, observables, plan, packed)
+
+
 class Simulator:
     """Batched statevector simulator (final class); satisfies the ``Executor`` protocol.
 
@@ -91,6 +103,7 @@ class Simulator:
         self.max_chunk_rows = max_chunk_rows
         self.kernels = kernels
         self._last: tuple[Any, Any, Program] | None = None
+        self._lane: Any = None  # fast.single.SmallLane of the last small expval call
 
     def __reduce__(self) -> tuple:
         # named backends are rebuilt on unpickling (a Backend holds a module); a custom
@@ -267,6 +280,9 @@ class Simulator:
         With ``shots``, each Pauli term is estimated from ``shots`` measurements in its
         eigenbasis (seeded by ``seed``); otherwise values are exact.
         """
+        lane = self._lane
+        if shots is None and lane is not None and lane.matches(circuit, observables, x, weights):
+            return lane.expval(x, weights)
         obs_list, is_list = observable_list(observables, circuit.num_wires)
         program, x, weights, single = self._prepare(circuit, x, weights)
         backend = self.backend
@@ -275,6 +291,7 @@ class Simulator:
             values = self._shot_expvals(circuit, obs_list, x, weights, check_shots(shots), seed)
         elif plan is not None:
             values = self._chunked(lambda xc: _fast_expvals(plan, obs_list, xc, weights, backend), program, x)
+            self._lane = _small_lane(circuit, observables, obs_list, plan)
         else:
             run = program.function(
                 ("expval", tuple(obs_list)),
