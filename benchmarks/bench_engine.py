@@ -73,7 +73,13 @@ def _optional(name: str) -> Any:
 
 # --- bandwidth ------------------------------------------------------------------------------
 def copy_bandwidth(nbytes: int = 1 << 29, repeats: int = 5) -> dict[str, float]:
-    """Copy bandwidth in bytes/s (read + write counted): NumPy one thread, numba all threads."""
+    """Memory bandwidth in bytes/s (reads + writes counted), one thread and all threads.
+
+    Two STREAM-like tests each: a copy (``dst[:] = src``) and an in-place update
+    (``a *= 1``, which moves bytes the way a gate does: every amplitude read and written
+    back, with no write-allocate traffic). The faster of the two is the bound, so the
+    bound is the stricter one.
+    """
     import numba
 
     @numba.njit(parallel=True, cache=True)
@@ -83,16 +89,36 @@ def copy_bandwidth(nbytes: int = 1 << 29, repeats: int = 5) -> dict[str, float]:
         for b in numba.prange(blocks):
             dst[b * size : (b + 1) * size] = src[b * size : (b + 1) * size]
 
+    @numba.njit(parallel=True, cache=True)
+    def parallel_scale(a):  # noqa: ANN001 - numba kernel
+        blocks = 64
+        size = a.size // blocks
+        for b in numba.prange(blocks):
+            for i in range(b * size, (b + 1) * size):
+                a[i] *= 1.0000001
+
+    @numba.njit(cache=True)
+    def serial_scale(a):  # noqa: ANN001 - numba kernel
+        for i in range(a.size):
+            a[i] *= 1.0000001
+
     src = np.ones(nbytes // 8)
     dst = np.zeros_like(src)
     parallel_copy(dst, src)
+    parallel_scale(dst)
+    serial_scale(dst)
+    tests = {
+        "1 core": (lambda: np.copyto(dst, src), lambda: serial_scale(dst)),
+        "2 cores": (lambda: parallel_copy(dst, src), lambda: parallel_scale(dst)),
+    }
     out = {}
-    for name, fn in (("1 core", lambda: np.copyto(dst, src)), ("2 cores", lambda: parallel_copy(dst, src))):
+    for name, fns in tests.items():
         best = np.inf
         for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
+            for fn in fns:
+                start = time.perf_counter()
+                fn()
+                best = min(best, time.perf_counter() - start)
         out[name] = 2 * nbytes / best
     return out
 
