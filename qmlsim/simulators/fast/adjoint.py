@@ -20,9 +20,11 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     _adjoint_in_place,
     _angle,
     _apply,
+    _as_real,
     _base_index,
     _build_derivative,
     _insert_zero,
+    _load,
     _msize,
     _offsets,
     numba,
@@ -67,14 +69,159 @@ if numba is not None:
                     acc += np.conj(lam[base + offs[a]]) * v
         return acc
 
+    @njit(cache=True, fastmath=True)
+    def _sweep_dense1(psi, lam, p, u, g, update_psi):
+        """One pass over the amplitude pairs of bit ``p`` (no controls), real arithmetic on the float views:
+        returns ``Re <lam| G |psi>``, then ``lam <- u lam`` and, if ``update_psi``, ``psi <- u psi``.
+
+        With ``G = dU U^dagger`` taken before un-applying, ``2 Re <lam|G|psi>`` is the
+        derivative ``2 Re <lam| dU |U^dagger psi>`` of the textbook sweep: one pass
+        instead of three (un-apply psi, inner product, un-apply lam)."""
+        fp = _as_real(psi)
+        fl = _as_real(lam)
+        u0r, u0i, u1r, u1i, u2r, u2i, u3r, u3i = u[0].real, u[0].imag, u[1].real, u[1].imag, u[2].real, u[2].imag, u[3].real, u[3].imag
+        g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i = g[0].real, g[0].imag, g[1].real, g[1].imag, g[2].real, g[2].imag, g[3].real, g[3].imag
+        step = 1 << p
+        acc = 0.0
+        for hi in range(0, psi.size, 2 * step):
+            pa = fp[2 * hi : 2 * (hi + step)]
+            pb = fp[2 * (hi + step) : 2 * (hi + 2 * step)]
+            la = fl[2 * hi : 2 * (hi + step)]
+            lb = fl[2 * (hi + step) : 2 * (hi + 2 * step)]
+            for j in range(step):
+                ar, ai, br, bi = pa[2 * j], pa[2 * j + 1], pb[2 * j], pb[2 * j + 1]
+                xr, xi, yr, yi = la[2 * j], la[2 * j + 1], lb[2 * j], lb[2 * j + 1]
+                v0r = g0r * ar - g0i * ai + g1r * br - g1i * bi
+                v0i = g0r * ai + g0i * ar + g1r * bi + g1i * br
+                v1r = g2r * ar - g2i * ai + g3r * br - g3i * bi
+                v1i = g2r * ai + g2i * ar + g3r * bi + g3i * br
+                acc += xr * v0r + xi * v0i + yr * v1r + yi * v1i
+                la[2 * j] = u0r * xr - u0i * xi + u1r * yr - u1i * yi
+                la[2 * j + 1] = u0r * xi + u0i * xr + u1r * yi + u1i * yr
+                lb[2 * j] = u2r * xr - u2i * xi + u3r * yr - u3i * yi
+                lb[2 * j + 1] = u2r * xi + u2i * xr + u3r * yi + u3i * yr
+                if update_psi:
+                    pa[2 * j] = u0r * ar - u0i * ai + u1r * br - u1i * bi
+                    pa[2 * j + 1] = u0r * ai + u0i * ar + u1r * bi + u1i * br
+                    pb[2 * j] = u2r * ar - u2i * ai + u3r * br - u3i * bi
+                    pb[2 * j + 1] = u2r * ai + u2i * ar + u3r * bi + u3i * br
+        return acc
+
+    @njit(cache=True, fastmath=True)
+    def _sweep_real1(psi, lam, p, u, g, update_psi):
+        """:func:`_sweep_dense1` for real ``u`` and ``G`` (RY, and any real gate with a real generator
+        term): elementwise on the float views, since ``Re <l|v> = sum(l_float * v_float)``."""
+        fp = _as_real(psi)
+        fl = _as_real(lam)
+        u0, u1, u2, u3 = u[0].real, u[1].real, u[2].real, u[3].real
+        g0, g1, g2, g3 = g[0].real, g[1].real, g[2].real, g[3].real
+        step = 2 << p
+        acc = 0.0
+        for hi in range(0, fp.size, 2 * step):
+            pa = fp[hi : hi + step]
+            pb = fp[hi + step : hi + 2 * step]
+            la = fl[hi : hi + step]
+            lb = fl[hi + step : hi + 2 * step]
+            for j in range(step):
+                a = pa[j]
+                b = pb[j]
+                x = la[j]
+                y = lb[j]
+                acc += x * (g0 * a + g1 * b) + y * (g2 * a + g3 * b)
+                la[j] = u0 * x + u1 * y
+                lb[j] = u2 * x + u3 * y
+                if update_psi:
+                    pa[j] = u0 * a + u1 * b
+                    pb[j] = u2 * a + u3 * b
+        return acc
+
+    @njit(cache=True, fastmath=True)
+    def _sweep_diag1(psi, lam, p, u, g, update_psi):
+        """:func:`_sweep_dense1` for a diagonal gate: ``u`` and ``G`` are the two diagonal entries."""
+        fp = _as_real(psi)
+        fl = _as_real(lam)
+        u0r, u0i, u1r, u1i = u[0].real, u[0].imag, u[1].real, u[1].imag
+        g0r, g0i, g1r, g1i = g[0].real, g[0].imag, g[1].real, g[1].imag
+        step = 1 << p
+        acc = 0.0
+        for hi in range(0, psi.size, 2 * step):
+            pa = fp[2 * hi : 2 * (hi + step)]
+            pb = fp[2 * (hi + step) : 2 * (hi + 2 * step)]
+            la = fl[2 * hi : 2 * (hi + step)]
+            lb = fl[2 * (hi + step) : 2 * (hi + 2 * step)]
+            for j in range(step):
+                ar, ai, br, bi = pa[2 * j], pa[2 * j + 1], pb[2 * j], pb[2 * j + 1]
+                xr, xi, yr, yi = la[2 * j], la[2 * j + 1], lb[2 * j], lb[2 * j + 1]
+                acc += xr * (g0r * ar - g0i * ai) + xi * (g0r * ai + g0i * ar) + yr * (g1r * br - g1i * bi) + yi * (g1r * bi + g1i * br)
+                la[2 * j] = u0r * xr - u0i * xi
+                la[2 * j + 1] = u0r * xi + u0i * xr
+                lb[2 * j] = u1r * yr - u1i * yi
+                lb[2 * j + 1] = u1r * yi + u1i * yr
+                if update_psi:
+                    pa[2 * j] = u0r * ar - u0i * ai
+                    pa[2 * j + 1] = u0r * ai + u0i * ar
+                    pb[2 * j] = u1r * br - u1i * bi
+                    pb[2 * j + 1] = u1r * bi + u1i * br
+        return acc
+
+    @njit(cache=True)
+    def _fused_step(psi, lams, rec, slot, m, dm, g, out):
+        """Un-apply a 1-target uncontrolled op with one wanted angle from ``psi`` and every ``lam``,
+        taking the angle's derivative on the way (``m`` holds the op, ``dm`` its derivative)."""
+        kind = rec[F_KIND]
+        p = rec[F_POS]
+        if kind == K_DIAG:
+            g[0] = dm[0] * np.conj(m[0])
+            g[1] = dm[1] * np.conj(m[1])
+            m[0] = np.conj(m[0])
+            m[1] = np.conj(m[1])
+        else:
+            # G = dM M^dagger, then m <- M^dagger
+            for r in range(2):
+                for c in range(2):
+                    g[2 * r + c] = dm[2 * r] * np.conj(m[2 * c]) + dm[2 * r + 1] * np.conj(m[2 * c + 1])
+            _adjoint_in_place(kind, 2, m)
+        real = True
+        for i in range(4):
+            if m[i].imag != 0 or g[i].imag != 0:
+                real = False
+        nq = lams.shape[0]
+        for q in range(nq):
+            last = q == nq - 1
+            if kind == K_DIAG:
+                acc = _sweep_diag1(psi, lams[q], p, m, g, last)
+            elif real:
+                acc = _sweep_real1(psi, lams[q], p, m, g, last)
+            else:
+                acc = _sweep_dense1(psi, lams[q], p, m, g, last)
+            out[q, slot] = 2.0 * acc
+
     @njit(cache=True)
     def _adjoint_row(psi, lams, ops, cdata, idata, sk, sv, xrow, w, grow, wanted, out):
         m = np.empty(_msize(ops), psi.dtype)
         dm = np.empty(16, psi.dtype)
+        g = np.empty(4, psi.dtype)
         for o in range(ops.shape[0] - 1, -1, -1):
             rec = ops[o]
-            _apply(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
             code = rec[F_CODE]
+            if code != C_CONST and rec[F_K] == 1 and rec[F_CMASK] == 0:
+                slot, ns = rec[F_SLOT], rec[F_NSLOT]
+                nwanted = 0
+                for j in range(ns):
+                    if wanted[slot + j]:
+                        nwanted += 1
+                        jw = j
+                if nwanted == 1:
+                    t0 = _angle(slot, sk, sv, xrow, w, grow)
+                    t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
+                    t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
+                    _load(rec, False, cdata, sk, sv, xrow, w, grow, m)
+                    _build_derivative(code, jw, t0, t1, t2, dm)
+                    if rec[F_ADJ] != 0:
+                        _adjoint_in_place(rec[F_KIND], 2, dm)
+                    _fused_step(psi, lams, rec, slot + jw, m, dm, g, out)
+                    continue
+            _apply(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
             if code != C_CONST:
                 slot, ns = rec[F_SLOT], rec[F_NSLOT]
                 t0 = _angle(slot, sk, sv, xrow, w, grow)

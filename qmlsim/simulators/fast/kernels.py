@@ -185,10 +185,30 @@ if numba is not None:
                 b[2 * j] = cr * xr - ci * xi + dr * yr - di * yi
                 b[2 * j + 1] = cr * xi + ci * xr + dr * yi + di * yr
 
+    @njit(cache=True, fastmath=True)
+    def _dense1_real(s, m, p):
+        """Uncontrolled 1-target gate with a real matrix (RY, H, ...): on the float view the real and
+        imaginary parts transform alike, so the loop is elementwise and vectorises fully (about 5x the
+        interleaved complex form)."""
+        f = _as_real(s)
+        a00, a01, a10, a11 = m[0].real, m[1].real, m[2].real, m[3].real
+        step = 2 << p
+        for hi in range(0, f.size, 2 * step):
+            a = f[hi : hi + step]
+            b = f[hi + step : hi + 2 * step]
+            for j in range(step):
+                x = a[j]
+                y = b[j]
+                a[j] = a00 * x + a01 * y
+                b[j] = a10 * x + a11 * y
+
     @njit(cache=True, inline="always")
     def _dense1(s, m, p, cmask):
         m0, m1, m2, m3 = m[0], m[1], m[2], m[3]
         step = 1 << p
+        if cmask == 0 and m0.imag == 0 and m1.imag == 0 and m2.imag == 0 and m3.imag == 0:
+            _dense1_real(s, m, p)
+            return
         if cmask == 0 and p >= 2:
             _dense1_blocks(s, m, p)
             return
@@ -221,14 +241,17 @@ if numba is not None:
 
     @njit(cache=True)
     def _flip1_one_control(s, p, c):
-        """CX: swap the target pairs inside the control-is-1 quarter only (no test per index)."""
+        """CX: swap the target pairs inside the control-is-1 quarter only, as contiguous runs of
+        ``2**min(p, c)`` amplitudes (no test per index; LLVM vectorises the run copies)."""
         step, cbit = 1 << p, 1 << c
         lo, hi = (p, c) if p < c else (c, p)
-        for i in range(s.size >> 2):
+        run = 1 << lo
+        for i in range(0, s.size >> 2, run):
             i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
-            a = s[i0]
-            s[i0] = s[i0 | step]
-            s[i0 | step] = a
+            for t in range(i0, i0 + run):
+                a = s[t]
+                s[t] = s[t + step]
+                s[t + step] = a
 
     @njit(cache=True, inline="always")
     def _flip1(s, p, cmask):
