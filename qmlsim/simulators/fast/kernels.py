@@ -164,6 +164,73 @@ if numba is not None:
             return lambda s: s.view(np.float32)
         return lambda s: s.view(np.float64)
 
+    def _is_single(s):  # pragma: no cover - replaced by the overload below inside numba
+        raise NotImplementedError
+
+    @overload(_is_single)
+    def _is_single_overload(s):
+        """Whether ``s`` is complex64 (a compile-time constant inside numba)."""
+        single = s.dtype == numba.complex64
+        return lambda s: single
+
+    # complex64 amplitudes are processed in pieces of this many (two temporaries stay in L1)
+    _PIECE = 512
+    _LOW_SIGN = np.uint64(0x80000000)
+
+    @njit(cache=True, inline="always")
+    def _times_i_c64(src, dst):
+        """``dst = 1j * src`` for complex64 data viewed as uint64: swap the 32-bit halves and flip
+        the sign of the new real part. Integer lane operations vectorise where the interleaved
+        float form does not."""
+        for j in range(src.size):
+            v = src[j]
+            dst[j] = ((v >> np.uint64(32)) | (v << np.uint64(32))) ^ _LOW_SIGN
+
+    @njit(cache=True, fastmath=True)
+    def _rx_like_c64(s, m, p):
+        """:func:`_dense1_rx_like` for complex64: ``a' = m00 a + m01 (i b)``, ``b' = m11 b + m10 (i a)``,
+        elementwise on float32 views of the run and of ``i a``, ``i b`` computed per L1 piece."""
+        a00, a01, a10, a11 = m[0].real, m[1].imag, m[2].imag, m[3].real
+        u = s.view(np.uint64)
+        ta = np.empty(_PIECE, np.uint64)
+        tb = np.empty(_PIECE, np.uint64)
+        fa = ta.view(np.float32)
+        fb = tb.view(np.float32)
+        step = 1 << p
+        piece = min(step, _PIECE)
+        for hi in range(0, s.size, 2 * step):
+            for lo in range(hi, hi + step, piece):
+                _times_i_c64(u[lo : lo + piece], ta)
+                _times_i_c64(u[lo + step : lo + step + piece], tb)
+                a = s[lo : lo + piece].view(np.float32)
+                b = s[lo + step : lo + step + piece].view(np.float32)
+                for k in range(2 * piece):
+                    x = a[k]
+                    y = b[k]
+                    a[k] = a00 * x + a01 * fb[k]
+                    b[k] = a11 * y + a10 * fa[k]
+
+    @njit(cache=True, fastmath=True)
+    def _diag1_c64(s, m, p):
+        """:func:`_diag1_blocks` for complex64: ``a' = re(d0) a + im(d0) (i a)`` on float32 views."""
+        d0r, d0i, d1r, d1i = m[0].real, m[0].imag, m[1].real, m[1].imag
+        u = s.view(np.uint64)
+        ta = np.empty(_PIECE, np.uint64)
+        tb = np.empty(_PIECE, np.uint64)
+        fa = ta.view(np.float32)
+        fb = tb.view(np.float32)
+        step = 1 << p
+        piece = min(step, _PIECE)
+        for hi in range(0, s.size, 2 * step):
+            for lo in range(hi, hi + step, piece):
+                _times_i_c64(u[lo : lo + piece], ta)
+                _times_i_c64(u[lo + step : lo + step + piece], tb)
+                a = s[lo : lo + piece].view(np.float32)
+                b = s[lo + step : lo + step + piece].view(np.float32)
+                for k in range(2 * piece):
+                    a[k] = d0r * a[k] + d0i * fa[k]
+                    b[k] = d1r * b[k] + d1i * fb[k]
+
     @njit(cache=True, fastmath=True)
     def _dense1_blocks(s, m, p):
         """Uncontrolled 1-target dense gate on bit ``p >= 1`` in real arithmetic on the float view:
@@ -249,7 +316,10 @@ if numba is not None:
             _dense1_real(s, m, p)
             return
         if cmask == 0 and m0.imag == 0 and m3.imag == 0 and m1.real == 0 and m2.real == 0:
-            _dense1_rx_like(s, m, p)
+            if _is_single(s) and p >= 4:
+                _rx_like_c64(s, m, p)
+            else:
+                _dense1_rx_like(s, m, p)
             return
         if cmask == 0 and p >= 2:
             _dense1_blocks(s, m, p)
@@ -269,7 +339,10 @@ if numba is not None:
         d0, d1 = m[0], m[1]
         step = 1 << p
         if cmask == 0:
-            _diag1_blocks(s, m, p)
+            if _is_single(s) and p >= 4:
+                _diag1_c64(s, m, p)
+            else:
+                _diag1_blocks(s, m, p)
             return
         for i in range(s.size >> 1):
             i0 = _insert_zero(i, p)
@@ -285,12 +358,22 @@ if numba is not None:
         step, cbit = 1 << p, 1 << c
         lo, hi = (p, c) if p < c else (c, p)
         run = 1 << lo
+        if lo < 2:  # runs too short to pay for slicing
+            for i in range(s.size >> 2):
+                i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
+                a = s[i0]
+                s[i0] = s[i0 | step]
+                s[i0 | step] = a
+            return
+        f = _as_real(s)
         for i in range(0, s.size >> 2, run):
             i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
-            for t in range(i0, i0 + run):
-                a = s[t]
-                s[t] = s[t + step]
-                s[t + step] = a
+            a = f[2 * i0 : 2 * (i0 + run)]
+            b = f[2 * (i0 + step) : 2 * (i0 + step + run)]
+            for t in range(2 * run):
+                v = a[t]
+                a[t] = b[t]
+                b[t] = v
 
     @njit(cache=True, inline="always")
     def _flip1(s, p, cmask):
@@ -514,20 +597,34 @@ if numba is not None:
         return v & 1
 
     @njit(cache=True)
-    def _pauli_expval_row(s, xmask, zmask, phase):
-        """``Re <s| P |s>`` for ``P = phase * X^xmask Z^zmask`` (phase in 1, i, -1, -i)."""
-        acc = 0j
+    def _pauli_range(s, xmask, zmask, start, stop):
+        """``sum_i conj(s[i ^ xmask]) s[i] (-1)^parity(i & zmask)`` over ``start <= i < stop``."""
         if xmask == 0:
             racc = 0.0
-            for i in range(s.size):
+            for i in range(start, stop):
                 a = s[i]
                 v = a.real * a.real + a.imag * a.imag
                 racc += -v if _parity(i & zmask) else v
-            return (phase * racc).real
-        for i in range(s.size):
+            return racc + 0j
+        acc = 0j
+        for i in range(start, stop):
             v = np.conj(s[i ^ xmask]) * s[i]
             acc += -v if _parity(i & zmask) else v
-        return (phase * acc).real
+        return acc
+
+    @njit(cache=True)
+    def _pauli_expval_row(s, xmask, zmask, phase):
+        """``Re <s| P |s>`` for ``P = phase * X^xmask Z^zmask`` (phase in 1, i, -1, -i)."""
+        return (phase * _pauli_range(s, xmask, zmask, 0, s.size)).real
+
+    @njit(cache=True, parallel=True)
+    def _pauli_expvals_one_large(state, term_obs, coeffs, masks, phases, out, parts):
+        """:func:`_pauli_expvals_serial` for one large state: each term's sum split over ``parts`` in parallel."""
+        partial = np.zeros(parts, np.complex128)
+        for t in range(coeffs.size):
+            for q in prange(parts):
+                partial[q] = _pauli_range(state, masks[t, 0], masks[t, 1], q * state.size // parts, (q + 1) * state.size // parts)
+            out[0, term_obs[t]] += coeffs[t] * (phases[t] * partial.sum()).real
 
     @njit(cache=True, parallel=True)
     def _pauli_expvals_parallel(states, term_obs, coeffs, masks, phases, out):

@@ -42,6 +42,7 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     _PARAM_CODES,
     _group_parallel,
     _group_serial,
+    _pauli_expvals_one_large,
     _pauli_expvals_parallel,
     _pauli_expvals_serial,
     _rows_parallel,
@@ -340,6 +341,9 @@ class FastPlan:
         """``(batch, num_observables)`` expectation values of packed Pauli observables."""
         out = np.zeros((states.shape[0], num_observables))
         work = states.size * packed[1].size
+        if states.shape[0] == 1 and self.num_wires >= _PARALLEL_WIRES:
+            _pauli_expvals_one_large(states[0], *packed, out, 4 * numba.get_num_threads())
+            return out
         (_pauli_expvals_parallel if states.shape[0] > 1 and work >= _PARALLEL_WORK else _pauli_expvals_serial)(states, *packed, out)
         return out
 
