@@ -150,16 +150,18 @@ def test_layer_formula():
     np.testing.assert_allclose(np.asarray(apply_qkan(params, jnp.asarray(x, jnp.float32), 2)), expect, atol=2e-5)
 
 
-@pytest.mark.parametrize("ansatz", ["pz", "rpz"])
-def test_refine_preserves_output(ansatz):
+@pytest.mark.parametrize("trainable", ["all", ("theta",)])
+@pytest.mark.parametrize("ansatz", ["pz", "rpz", "px", "real", "mix"])
+def test_refine_preserves_output(ansatz, trainable):
     rng = np.random.default_rng(5)
-    model = QKAN([2, 3, 1], reps=2, ansatz=ansatz, trainable="all")
+    model = QKAN([2, 3, 1], reps=2, ansatz=ansatz, trainable=trainable)
     params = model.init()
     model.params_ = [{k: (jnp.asarray(rng.normal(size=v.shape), v.dtype) if k != "mask" else v) for k, v in p.items()}
                      for p in params]
     x = rng.uniform(-1, 1, size=(64, 2))
     bigger = model.refine(5)
-    assert bigger.reps == 5 and bigger.params_[0]["theta"].shape[2] == 6
+    rows = 5 if ansatz == "real" else 6  # "real" has no final block
+    assert bigger.reps == 5 and bigger.params_[0]["theta"].shape[2] == rows
     np.testing.assert_allclose(bigger.predict(x), model.predict(x), atol=1e-5)
     for measure in ("born", "amplitude"):
         model.measure = bigger.measure = measure

@@ -160,19 +160,46 @@ def count_trainable(width: Sequence[int], reps: int, ansatz: str, trainable: Seq
     return edges * sum(per_edge[name] for name in set(trainable))
 
 
-def extend_layer(params: dict[str, Any], reps: int, new_reps: int) -> dict[str, Any]:
-    """Layer extension ``reps -> new_reps`` that preserves the function (ansatz ``pz``/``rpz``).
+def extend_layer(params: dict[str, Any], reps: int, new_reps: int, ansatz: str = "pz") -> dict[str, Any]:
+    """Layer extension ``reps -> new_reps`` that preserves the function exactly, for every ansatz.
 
-    Keeps the first ``reps`` blocks, moves the old final block to slot ``reps`` and
-    fills the rest with ``theta = 0``, ``w = 1``, ``b = 0``: the appended blocks are
-    diagonal rotations, which do not change ``|alpha|``, ``|beta|``.
+    Keeps the first ``reps`` blocks and moves the old final block to the start of block
+    ``reps`` (its gates are the leading gates of a block). Every gate after it is then
+    diagonal or the identity up to a global phase, which leaves ``|alpha|`` and
+    ``|beta|`` (both readouts) unchanged:
+
+    * ``pz``, ``rpz``: the data gate is an RZ (diagonal); new angles 0.
+    * ``mix``: new angles 0 and data angle ``w x + b`` with ``w = b = 0`` (RY(0) = I).
+    * ``px``: data angle ``arccos(w x + b)`` with ``w = 0``, ``b = 1`` (RX(0) = I).
+    * ``real``: each new block ``X, RY(pi), Z, RY(0)`` multiplies by ``-I``.
+
+    Layers without pre-processing arrays get them (``w = 1``, ``b = 0`` on the old
+    blocks) where the identity needs them (``px``, ``mix``, ``real``); they stay fixed
+    unless ``"preact"`` is trainable.
+
+    >>> p = init_layer(jax.random.PRNGKey(0), 1, 1, reps=2, ansatz="mix")
+    >>> q = extend_layer(p, 2, 4, "mix")
+    >>> q["theta"].shape, q["w"].shape
+    ((1, 1, 5, 2), (1, 1, 4))
     """
+    check_ansatz(ansatz)
+    if new_reps <= reps:
+        raise ValueError(f"new_reps must be larger than reps={reps}, got {new_reps}")
     theta = params["theta"]
+    n_out, n_in = theta.shape[:2]
+    added = new_reps - reps
+    dtype = theta.dtype
     out = dict(params)
-    pad = jnp.zeros(theta.shape[:2] + (new_reps - reps,) + theta.shape[3:], theta.dtype)
+    pad = jnp.zeros((n_out, n_in, added) + theta.shape[3:], dtype)
+    if ansatz == "real":
+        pad = pad + jnp.pi  # X RY(pi) Z = -I
     out["theta"] = jnp.concatenate([theta, pad], axis=2)
-    if "w" in params:
-        n_out, n_in = theta.shape[:2]
-        out["w"] = jnp.concatenate([params["w"], jnp.ones((n_out, n_in, new_reps - reps), theta.dtype)], axis=2)
-        out["b"] = jnp.concatenate([params["b"], jnp.zeros((n_out, n_in, new_reps - reps), theta.dtype)], axis=2)
+    needs_identity_data = ansatz in ("px", "mix", "real")
+    if "w" in params or needs_identity_data:
+        old_w = params.get("w", jnp.ones((n_out, n_in, reps), dtype))
+        old_b = params.get("b", jnp.zeros((n_out, n_in, reps), dtype))
+        new_w = jnp.zeros((n_out, n_in, added), dtype)
+        new_b = jnp.full((n_out, n_in, added), 1.0 if ansatz == "px" else 0.0, dtype)
+        out["w"] = jnp.concatenate([jnp.asarray(old_w, dtype), new_w], axis=2)
+        out["b"] = jnp.concatenate([jnp.asarray(old_b, dtype), new_b], axis=2)
     return out

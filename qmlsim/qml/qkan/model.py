@@ -180,17 +180,16 @@ class QKAN:
     def refine(self, new_reps: int) -> QKAN:
         """A new fitted model with ``new_reps`` repetitions computing exactly the same function.
 
-        Supported for ansatzes ``pz`` and ``rpz`` (the appended blocks are diagonal).
+        Works for every ansatz: the appended blocks are diagonal or the identity up to a
+        global phase (see :func:`~qmlsim.qml.qkan.layer.extend_layer`).
         """
         params = self._fitted()
-        if self.ansatz not in ("pz", "rpz"):
-            raise ValueError(f"refine preserves the function only for ansatz 'pz' or 'rpz', not {self.ansatz!r}")
         if not isinstance(new_reps, (int, np.integer)) or new_reps <= self.reps:
             raise ValueError(f"new_reps must be an integer larger than reps={self.reps}, got {new_reps!r}")
         config = self.get_params()
         config["reps"] = int(new_reps)
         model = QKAN(**config)
-        model.params_ = [extend_layer(p, self.reps, int(new_reps)) for p in params]
+        model.params_ = [extend_layer(p, self.reps, int(new_reps), self.ansatz) for p in params]
         model.loss_ = list(getattr(self, "loss_", []))
         model.diverged_ = False
         return model
