@@ -398,5 +398,129 @@ def daruan_fast(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", m
     """
     dtype = x.dtype
     w, b = params.get("w"), params.get("b")
-    return _fast(jnp.asarray(params["theta"], dtype), None if w is None else jnp.asarray(w, dtype),
-                 None if b is None else jnp.asarray(b, dtype), x, reps, ansatz, measure)
+    theta = jnp.asarray(params["theta"], dtype)
+    w = None if w is None else jnp.asarray(w, dtype)
+    b = None if b is None else jnp.asarray(b, dtype)
+    if _layer_layout(theta, w, b, x) and jax.default_backend() == "cpu":
+        # on CPU the compiled per-edge kernels beat XLA's many passes (forward and adjoint)
+        return _cpu(theta, w, b, x, reps, ansatz, measure)
+    return _fast(theta, w, b, x, reps, ansatz, measure)
+
+
+def _layer_layout(theta: Any, w: Any, b: Any, x: Any) -> bool:
+    """Whether the arguments have a layer's shapes: theta ``(O, I, rows, cols)``, x ``(I, B)``, w/b ``(O, I, reps)``."""
+    if theta.ndim != 4 or x.ndim != 2 or x.shape[0] != theta.shape[1]:
+        return False
+    return all(a is None or a.shape[:2] == theta.shape[:2] and a.ndim == 3 for a in (w, b))
+
+
+# --- compiled CPU path for whole layers ---------------------------------------------------
+def _layer_trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str, xp: Any) -> tuple:
+    """Kernel inputs of a layer (edges ``(O, I)``, ``x`` ``(I, B)``): ``ct, st (E, rows, cols)``,
+    ``cd, sd (D, K, B)``, the encoded angles ``enc`` (before the ansatz's transform) and ``data_row (E,)``."""
+    n_out, n_in, rows, cols = theta.shape
+    half = theta * 0.5
+    ct, st = xp.cos(half).reshape(n_out * n_in, rows, cols), xp.sin(half).reshape(n_out * n_in, rows, cols)
+    if w is None and b is None:
+        enc = x[:, None, :]  # (I, 1, B): one data angle per input, shared by its edges
+        data_row = np.arange(n_out * n_in) % n_in
+    else:
+        enc = x[None, :, None, :]
+        if w is not None:
+            enc = enc * w[..., None]
+        if b is not None:
+            enc = enc + b[..., None]
+        enc = xp.broadcast_to(enc, (n_out, n_in, w.shape[-1] if w is not None else b.shape[-1], x.shape[-1]))
+        enc = enc.reshape(n_out * n_in, enc.shape[2], x.shape[-1])
+        data_row = np.arange(n_out * n_in)
+    half_data = _data_angle(ansatz, enc, xp) * 0.5
+    return ct, st, xp.cos(half_data), xp.sin(half_data), enc, data_row
+
+
+def _kernel_forward(ct: Any, st: Any, cd: Any, sd: Any, data_row: np.ndarray, table: tuple, born: bool) -> np.ndarray:
+    from qmlsim.qml.qkan.daruan_kernels import forward  # noqa: PLC0415 - numba compiles on first use
+
+    ct, st, cd, sd = (np.ascontiguousarray(a) for a in (ct, st, cd, sd))
+    out = np.empty((data_row.size, cd.shape[-1]), cd.dtype)
+    forward(ct, st, cd, sd, data_row, *table, born, out)
+    return out
+
+
+def _kernel_backward(ct: Any, st: Any, cd: Any, sd: Any, g: Any, data_row: np.ndarray, table: tuple, born: bool,
+                     reps: int) -> tuple[np.ndarray, np.ndarray]:
+    from qmlsim.qml.qkan.daruan_kernels import backward  # noqa: PLC0415
+
+    ct, st, cd, sd, g = (np.ascontiguousarray(a) for a in (ct, st, cd, sd, g))
+    theta_bar = np.zeros(ct.shape, ct.dtype)
+    data_bar = np.zeros((data_row.size, reps, g.shape[-1]), g.dtype)
+    backward(ct, st, cd, sd, data_row, *table, born, g, theta_bar, data_bar)
+    return theta_bar, data_bar
+
+
+def _encoding_bar(data_bar: Any, enc: Any, ansatz: str, xp: Any) -> Any:
+    """``d out / d enc`` from ``d out / d (data angle)``: the chain rule through the ansatz's transform."""
+    if ansatz != "px":
+        return data_bar
+    e = xp.clip(enc, -1.0, 1.0)
+    return data_bar * xp.where(xp.abs(enc) < 1, -1 / xp.sqrt(xp.maximum(1 - e * e, 1e-30)), 0.0)
+
+
+def daruan_layer_numpy(params: dict[str, Any], x: np.ndarray, reps: int, ansatz: str = "pz", measure: str = "born") -> np.ndarray:
+    """Activations ``(O, I, B)`` of a layer's edges for ``x`` ``(I, B)`` through the compiled kernel (forward only).
+
+    >>> import numpy as np
+    >>> daruan_layer_numpy({"theta": np.zeros((3, 2, 4, 2), np.float32)}, np.zeros((2, 5), np.float32), 3).shape
+    (3, 2, 5)
+    """
+    dtype = x.dtype
+    theta = np.asarray(params["theta"], dtype)
+    w, b = params.get("w"), params.get("b")
+    w = None if w is None else np.asarray(w, dtype)
+    b = None if b is None else np.asarray(b, dtype)
+    ct, st, cd, sd, _, data_row = _layer_trig(theta, w, b, x, ansatz, np)
+    from qmlsim.qml.qkan.daruan_kernels import gate_table  # noqa: PLC0415
+
+    out = _kernel_forward(ct, st, cd.astype(dtype, copy=False), sd.astype(dtype, copy=False), data_row,
+                          gate_table(ANSATZES[ansatz], reps), measure == "born")
+    return out.reshape(theta.shape[0], theta.shape[1], x.shape[-1])
+
+
+def _cpu_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> Any:
+    # without differentiation XLA's fused forward is as fast as the kernel plus a host callback
+    return _fast_core(theta, w, b, x, reps, ansatz, measure)
+
+
+def _cpu_fwd(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> tuple:
+    # the output from XLA's forward; the backward kernel recomputes the states from the trigonometry
+    ct, st, cd, sd, enc, _ = _layer_trig(theta, w, b, x, ansatz, jnp)
+    out = _fast_core(theta, w, b, x, reps, ansatz, measure)
+    return out, (theta, w, b, x, ct, st, cd, sd, enc)
+
+
+def _cpu_bwd(reps: int, ansatz: str, measure: str, res: tuple, g: Any) -> tuple:
+    from qmlsim.qml.qkan.daruan_kernels import gate_table  # noqa: PLC0415
+
+    theta, w, b, x, ct, st, cd, sd, enc = res
+    n_out, n_in = theta.shape[:2]
+    data_row = np.arange(n_out * n_in) % n_in if (w is None and b is None) else np.arange(n_out * n_in)
+    table = gate_table(ANSATZES[ansatz], reps)
+    born = measure == "born"
+    batch = x.shape[-1]
+    shapes = (jax.ShapeDtypeStruct(ct.shape, x.dtype), jax.ShapeDtypeStruct((n_out * n_in, reps, batch), x.dtype))
+    theta_bar, data_bar = jax.pure_callback(
+        lambda *a: _kernel_backward(*a, data_row, table, born, reps), shapes, ct, st, cd, sd,
+        g.reshape(n_out * n_in, batch).astype(x.dtype), vmap_method="sequential")
+    theta_bar = theta_bar.reshape(theta.shape)
+    data_bar = data_bar.reshape(n_out, n_in, reps, batch)
+    if w is None and b is None:
+        enc_bar = _encoding_bar(data_bar, x[None, :, None, :], ansatz, jnp)
+        return theta_bar, None, None, enc_bar.sum(axis=(0, 2))
+    enc_bar = _encoding_bar(data_bar, enc.reshape(n_out, n_in, -1, batch), ansatz, jnp)
+    w_bar = None if w is None else _sum_to((enc_bar * x[None, :, None, :]).sum(-1), w.shape)
+    b_bar = None if b is None else _sum_to(enc_bar.sum(-1), b.shape)
+    x_enc = enc_bar * w[..., None] if w is not None else enc_bar
+    return theta_bar, w_bar, b_bar, x_enc.sum(axis=(0, 2))
+
+
+_cpu = jax.custom_vjp(_cpu_core, nondiff_argnums=(4, 5, 6))
+_cpu.defvjp(_cpu_fwd, _cpu_bwd)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qmlsim.qml.qkan.daruan import check_ansatz, daruan_fast, daruan_numpy, theta_shape
+from qmlsim.qml.qkan.daruan import check_ansatz, daruan_fast, daruan_layer_numpy, theta_shape
 
 TRAINABLE = ("theta", "preact", "postact_weight", "postact_bias", "base")
 # which parameter arrays each trainability switch covers
@@ -105,8 +105,10 @@ def apply_layer(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", m
 def apply_layer_numpy(params: dict[str, Any], x: np.ndarray, reps: int, ansatz: str = "pz", measure: str = "born") -> np.ndarray:
     """:func:`apply_layer` in NumPy (forward only)."""
     params = {k: np.asarray(v) for k, v in params.items()}
-    phi = daruan_numpy(params, x[:, None, :], reps, ansatz, measure)
-    return _combine(params, phi, x, np).astype(x.dtype, copy=False)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32)
+    phi = daruan_layer_numpy(params, np.ascontiguousarray(x.T), reps, ansatz, measure)  # (n_out, n_in, batch)
+    return _combine(params, phi.transpose(2, 0, 1), x, np).astype(x.dtype, copy=False)
 
 
 def init_qkan(
