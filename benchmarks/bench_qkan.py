@@ -39,6 +39,11 @@ def _median_interleaved(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[
         fn()
     for _ in range(rounds):
         for name, fn in fns.items():
+            # torch's and XLA's thread pools spin-wait for a while after each call and would
+            # take a core from whichever implementation runs next: two untimed calls let the
+            # other side's pool go idle, so each is timed in its own steady state
+            fn()
+            fn()
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)

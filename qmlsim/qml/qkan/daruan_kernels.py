@@ -123,9 +123,7 @@ def _edge_state(e, ct, st, cd, sd, data_row, code, source, layer, ar, ai, br, bi
             _rotate(code[g], ar, ai, br, bi, cbuf, sbuf, n)
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def forward(ct, st, cd, sd, data_row, code, source, layer, born, out):
-    """Fill ``out`` ``(E, B)`` with ``<Z>`` (``born``) or ``|alpha| - |beta|`` of every edge and row."""
+def _forward(ct, st, cd, sd, data_row, code, source, layer, born, out):
     num_edges, n = out.shape
     for e in prange(num_edges):
         ar = np.empty(n, out.dtype)
@@ -141,10 +139,7 @@ def forward(ct, st, cd, sd, data_row, code, source, layer, born, out):
             out[e, j] = pa - pb if born else np.sqrt(pa) - np.sqrt(pb)
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def backward(ct, st, cd, sd, data_row, code, source, layer, born, grad_out, theta_bar, data_bar):
-    """The adjoint sweep: ``theta_bar`` ``(E, rows, cols)`` and ``data_bar`` ``(E, reps, B)``
-    (the derivative with respect to each data angle) for the output cotangent ``grad_out`` ``(E, B)``."""
+def _backward(ct, st, cd, sd, data_row, code, source, layer, born, grad_out, theta_bar, data_bar):
     num_edges, n = grad_out.shape
     for e in prange(num_edges):
         ar = np.empty(n, grad_out.dtype)
@@ -194,3 +189,27 @@ def backward(ct, st, cd, sd, data_row, code, source, layer, born, grad_out, thet
                 sbuf[:] = -st[e, layer[g], src]
                 _rotate(c, ar, ai, br, bi, cbuf, sbuf, n)
                 _rotate(c, lr, li, mr, mi, cbuf, sbuf, n)
+
+
+# Serial and parallel builds of the same loops: below about 2**23 gate-row updates waking a
+# thread pool costs more than it saves (and an OpenMP pool's spin-wait takes a core from
+# whatever runs next, e.g. XLA's or torch's pools).
+PARALLEL_WORK = 1 << 23
+forward_serial = njit(cache=True, fastmath=True)(_forward)
+forward_parallel = njit(cache=True, fastmath=True, parallel=True)(_forward)
+backward_serial = njit(cache=True, fastmath=True)(_backward)
+backward_parallel = njit(cache=True, fastmath=True, parallel=True)(_backward)
+
+
+def forward(ct, st, cd, sd, data_row, code, source, layer, born, out) -> None:  # noqa: ANN001 - arrays
+    """Fill ``out`` ``(E, B)`` with ``<Z>`` (``born``) or ``|alpha| - |beta|`` of every edge and row."""
+    parallel = out.size * code.size >= PARALLEL_WORK
+    (forward_parallel if parallel else forward_serial)(ct, st, cd, sd, data_row, code, source, layer, born, out)
+
+
+def backward(ct, st, cd, sd, data_row, code, source, layer, born, grad_out, theta_bar, data_bar) -> None:  # noqa: ANN001
+    """The adjoint sweep: ``theta_bar`` ``(E, rows, cols)`` and ``data_bar`` ``(E, reps, B)``
+    (the derivative with respect to each data angle) for the output cotangent ``grad_out`` ``(E, B)``."""
+    parallel = grad_out.size * code.size >= PARALLEL_WORK
+    (backward_parallel if parallel else backward_serial)(ct, st, cd, sd, data_row, code, source, layer, born,
+                                                           grad_out, theta_bar, data_bar)
