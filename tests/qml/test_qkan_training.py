@@ -22,6 +22,7 @@ def test_sinc_regression_born_rule_reaches_1e5():
     rng = np.random.default_rng(0)
     f = lambda x: np.sinc(20 * x / np.pi)  # noqa: E731  sin(20x)/(20x)
     x, xt = rng.uniform(0, 1, (1000, 1)), rng.uniform(0, 1, (1000, 1))
-    model = QKAN([1, 1], reps=3, trainable="all", measure="born", solver="lbfgs", seed=1).fit(x, f(x))
-    assert model.param_count == 17
-    assert np.mean((model.predict(xt) - f(xt)) ** 2) < 1e-5
+    for seed in range(3):  # the defaults reach it from any initialisation, not one lucky seed
+        model = QKAN([1, 1], reps=3, trainable="all", measure="born", solver="lbfgs", seed=seed).fit(x, f(x))
+        assert model.param_count == 17
+        assert np.mean((model.predict(xt) - f(xt)) ** 2) < 1e-5, seed

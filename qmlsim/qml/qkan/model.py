@@ -62,7 +62,7 @@ class QKAN:
             circuit angles, as in the reference package.
         theta_init: ``"xavier"`` or ``"small_gaussian"``.
         solver: ``"lbfgs"`` (default) or ``"adam"``.
-        steps: optimiser steps of :meth:`fit`.
+        steps: optimiser steps of :meth:`fit` (L-BFGS stops earlier once converged).
         learning_rate: see :func:`qmlsim.qml.qkan.training.train`.
         batch_size: Adam mini-batch size (default full batch).
         seed: seed of the initialisation and batching.
@@ -86,7 +86,7 @@ class QKAN:
     def __init__(
         self, width: Sequence[int], reps: int = 3, ansatz: str = "pz", measure: str = "born",
         trainable: str | Sequence[str] = ("theta",), theta_init: str = "xavier", solver: str = "lbfgs",
-        steps: int = 400, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
+        steps: int = 1000, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
         dtype: str = "float32", device: Any = None, progress: bool = False,
     ):
         self.width = width

@@ -14,6 +14,8 @@ import numpy as np
 import optax
 
 SOLVERS = ("lbfgs", "adam")
+# L-BFGS stops when the loss improved by less than 1e-9 (relative) over this many steps
+_STALL_STEPS = 50
 
 
 def split(params: Sequence[dict[str, Any]], keys: Sequence[str]) -> tuple[list[dict], list[dict]]:
@@ -140,6 +142,9 @@ def train(
         last_good = trainable
         history.append(value)
         trainable = new
+        if solver == "lbfgs" and len(history) > _STALL_STEPS and (
+                history[-_STALL_STEPS - 1] - value <= 1e-9 * abs(history[-_STALL_STEPS - 1])):
+            break  # converged: the line search no longer finds descent
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{value:.3e}")
