@@ -187,6 +187,33 @@ if numba is not None:
             dst[j] = ((v >> np.uint64(32)) | (v << np.uint64(32))) ^ _LOW_SIGN
 
     @njit(cache=True, fastmath=True)
+    def _low_c64(s, p, c1a, c2a, c1b, c2b, partner):
+        """complex64 1-target update on a low bit ``p < 4``: ``x' = c1 x + c2 (i y)`` with ``y`` the pair
+        partner (``partner``) or ``x`` itself (diagonal gates), coefficients ``(c1a, c2a)`` where bit
+        ``p`` is 0 and ``(c1b, c2b)`` where it is 1. ``i y`` comes from an integer pass (half swap),
+        the update is elementwise on the float view with the coefficient pattern laid out once."""
+        step = 1 << p
+        piece = min(_PIECE, s.size)
+        u = s.view(np.uint64)
+        ts = np.empty(piece, np.uint64)
+        fts = ts.view(np.float32)
+        c1 = np.empty(2 * piece, np.float32)
+        c2 = np.empty(2 * piece, np.float32)
+        for f in range(2 * piece):
+            one = ((f >> 1) & step) != 0
+            c1[f] = c1b if one else c1a
+            c2[f] = c2b if one else c2a
+        flip = step if partner else 0
+        for lo in range(0, s.size, piece):
+            src = u[lo : lo + piece]
+            for k in range(piece):
+                v = src[k ^ flip]
+                ts[k] = ((v >> np.uint64(32)) | (v << np.uint64(32))) ^ _LOW_SIGN
+            x = s[lo : lo + piece].view(np.float32)
+            for f in range(2 * piece):
+                x[f] = c1[f] * x[f] + c2[f] * fts[f]
+
+    @njit(cache=True, fastmath=True)
     def _rx_like_c64(s, m, p):
         """:func:`_dense1_rx_like` for complex64: ``a' = m00 a + m01 (i b)``, ``b' = m11 b + m10 (i a)``,
         elementwise on float32 views of the run and of ``i a``, ``i b`` computed per L1 piece."""
@@ -318,6 +345,8 @@ if numba is not None:
         if cmask == 0 and m0.imag == 0 and m3.imag == 0 and m1.real == 0 and m2.real == 0:
             if _is_single(s) and p >= 4:
                 _rx_like_c64(s, m, p)
+            elif _is_single(s):
+                _low_c64(s, p, m[0].real, m[1].imag, m[3].real, m[2].imag, True)
             else:
                 _dense1_rx_like(s, m, p)
             return
@@ -341,6 +370,8 @@ if numba is not None:
         if cmask == 0:
             if _is_single(s) and p >= 4:
                 _diag1_c64(s, m, p)
+            elif _is_single(s):
+                _low_c64(s, p, m[0].real, m[0].imag, m[1].real, m[1].imag, False)
             else:
                 _diag1_blocks(s, m, p)
             return
