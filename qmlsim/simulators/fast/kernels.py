@@ -214,15 +214,16 @@ if numba is not None:
                 x[f] = c1[f] * x[f] + c2[f] * fts[f]
 
     @njit(cache=True, fastmath=True)
-    def _rx_like_c64(s, m, p):
-        """:func:`_dense1_rx_like` for complex64: ``a' = m00 a + m01 (i b)``, ``b' = m11 b + m10 (i a)``,
-        elementwise on float32 views of the run and of ``i a``, ``i b`` computed per L1 piece."""
-        a00, a01, a10, a11 = m[0].real, m[1].imag, m[2].imag, m[3].real
+    def _high_c64(s, p, c1a, c2a, c1b, c2b, partner):
+        """:func:`_low_c64` for bits ``p >= 4``: per L1 piece of the two halves of each block,
+        ``i a`` and ``i b`` by the integer half swap, then an elementwise float32 update
+        ``a' = c1a a + c2a (i b)``, ``b' = c1b b + c2b (i a)`` (``partner``; RX-like gates) or
+        ``a' = c1a a + c2a (i a)``, ``b' = c1b b + c2b (i b)`` (diagonal gates)."""
         u = s.view(np.uint64)
         ta = np.empty(_PIECE, np.uint64)
         tb = np.empty(_PIECE, np.uint64)
-        fa = ta.view(np.float32)
-        fb = tb.view(np.float32)
+        ga = (tb if partner else ta).view(np.float32)
+        gb = (ta if partner else tb).view(np.float32)
         step = 1 << p
         piece = min(step, _PIECE)
         for hi in range(0, s.size, 2 * step):
@@ -232,31 +233,16 @@ if numba is not None:
                 a = s[lo : lo + piece].view(np.float32)
                 b = s[lo + step : lo + step + piece].view(np.float32)
                 for k in range(2 * piece):
-                    x = a[k]
-                    y = b[k]
-                    a[k] = a00 * x + a01 * fb[k]
-                    b[k] = a11 * y + a10 * fa[k]
+                    a[k] = c1a * a[k] + c2a * ga[k]
+                    b[k] = c1b * b[k] + c2b * gb[k]
 
-    @njit(cache=True, fastmath=True)
-    def _diag1_c64(s, m, p):
-        """:func:`_diag1_blocks` for complex64: ``a' = re(d0) a + im(d0) (i a)`` on float32 views."""
-        d0r, d0i, d1r, d1i = m[0].real, m[0].imag, m[1].real, m[1].imag
-        u = s.view(np.uint64)
-        ta = np.empty(_PIECE, np.uint64)
-        tb = np.empty(_PIECE, np.uint64)
-        fa = ta.view(np.float32)
-        fb = tb.view(np.float32)
-        step = 1 << p
-        piece = min(step, _PIECE)
-        for hi in range(0, s.size, 2 * step):
-            for lo in range(hi, hi + step, piece):
-                _times_i_c64(u[lo : lo + piece], ta)
-                _times_i_c64(u[lo + step : lo + step + piece], tb)
-                a = s[lo : lo + piece].view(np.float32)
-                b = s[lo + step : lo + step + piece].view(np.float32)
-                for k in range(2 * piece):
-                    a[k] = d0r * a[k] + d0i * fa[k]
-                    b[k] = d1r * b[k] + d1i * fb[k]
+    @njit(cache=True, inline="always")
+    def _gate_c64(s, p, c1a, c2a, c1b, c2b, partner):
+        """complex64 RX-like (``partner``) or diagonal 1-target gate through the integer half swap."""
+        if p >= 4:
+            _high_c64(s, p, c1a, c2a, c1b, c2b, partner)
+        else:
+            _low_c64(s, p, c1a, c2a, c1b, c2b, partner)
 
     @njit(cache=True, fastmath=True)
     def _dense1_blocks(s, m, p):
@@ -343,10 +329,8 @@ if numba is not None:
             _dense1_real(s, m, p)
             return
         if cmask == 0 and m0.imag == 0 and m3.imag == 0 and m1.real == 0 and m2.real == 0:
-            if _is_single(s) and p >= 4:
-                _rx_like_c64(s, m, p)
-            elif _is_single(s):
-                _low_c64(s, p, m[0].real, m[1].imag, m[3].real, m[2].imag, True)
+            if _is_single(s):
+                _gate_c64(s, p, m[0].real, m[1].imag, m[3].real, m[2].imag, True)
             else:
                 _dense1_rx_like(s, m, p)
             return
@@ -368,10 +352,8 @@ if numba is not None:
         d0, d1 = m[0], m[1]
         step = 1 << p
         if cmask == 0:
-            if _is_single(s) and p >= 4:
-                _diag1_c64(s, m, p)
-            elif _is_single(s):
-                _low_c64(s, p, m[0].real, m[0].imag, m[1].real, m[1].imag, False)
+            if _is_single(s):
+                _gate_c64(s, p, m[0].real, m[0].imag, m[1].real, m[1].imag, False)
             else:
                 _diag1_blocks(s, m, p)
             return
