@@ -175,6 +175,9 @@ if numba is not None:
 
     # complex64 amplitudes are processed in pieces of this many (two temporaries stay in L1)
     _PIECE = 512
+    # below this many amplitudes per state the structured kernels' slicing and temporaries
+    # cost more than they save: plain per-pair loops
+    _STRUCTURED_MIN = 256
     _LOW_SIGN = np.uint64(0x80000000)
 
     @njit(cache=True, inline="always")
@@ -325,18 +328,20 @@ if numba is not None:
     def _dense1(s, m, p, cmask):
         m0, m1, m2, m3 = m[0], m[1], m[2], m[3]
         step = 1 << p
-        if cmask == 0 and m0.imag == 0 and m1.imag == 0 and m2.imag == 0 and m3.imag == 0:
-            _dense1_real(s, m, p)
-            return
-        if cmask == 0 and m0.imag == 0 and m3.imag == 0 and m1.real == 0 and m2.real == 0:
-            if _is_single(s):
-                _gate_c64(s, p, m[0].real, m[1].imag, m[3].real, m[2].imag, True)
-            else:
-                _dense1_rx_like(s, m, p)
-            return
-        if cmask == 0 and p >= 2:
-            _dense1_blocks(s, m, p)
-            return
+        # tiny states (QML rows) take the plain loop below: no slicing or temporaries
+        if cmask == 0 and s.size >= _STRUCTURED_MIN:
+            if m0.imag == 0 and m1.imag == 0 and m2.imag == 0 and m3.imag == 0:
+                _dense1_real(s, m, p)
+                return
+            if m0.imag == 0 and m3.imag == 0 and m1.real == 0 and m2.real == 0:
+                if _is_single(s):
+                    _gate_c64(s, p, m[0].real, m[1].imag, m[3].real, m[2].imag, True)
+                else:
+                    _dense1_rx_like(s, m, p)
+                return
+            if p >= 2:
+                _dense1_blocks(s, m, p)
+                return
         for i in range(s.size >> 1):
             i0 = _insert_zero(i, p)
             if (i0 & cmask) != cmask:
@@ -351,7 +356,7 @@ if numba is not None:
     def _diag1(s, m, p, cmask):
         d0, d1 = m[0], m[1]
         step = 1 << p
-        if cmask == 0:
+        if cmask == 0 and s.size >= _STRUCTURED_MIN:
             if _is_single(s):
                 _gate_c64(s, p, m[0].real, m[0].imag, m[1].real, m[1].imag, False)
             else:
