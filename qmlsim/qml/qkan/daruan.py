@@ -327,20 +327,20 @@ def _run(spec: dict, reps: int, trig: tuple, dtype: Any) -> tuple:
     return state
 
 
-def _fast_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> Any:
-    state = _run(ANSATZES[ansatz], reps, _trig(theta, w, b, x, ansatz), x.dtype)
+def _readout(state: tuple, measure: str) -> Any:
     ar, ai, br, bi = state
     pa, pb = ar * ar + ai * ai, br * br + bi * bi
     return pa - pb if measure == "born" else jnp.sqrt(pa) - jnp.sqrt(pb)
 
 
+def _fast_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> Any:
+    return _readout(_run(ANSATZES[ansatz], reps, _trig(theta, w, b, x, ansatz), x.dtype), measure)
+
+
 def _fast_fwd(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> tuple:
     trig = _trig(theta, w, b, x, ansatz)
     state = _run(ANSATZES[ansatz], reps, trig, x.dtype)
-    ar, ai, br, bi = state
-    pa, pb = ar * ar + ai * ai, br * br + bi * bi
-    out = pa - pb if measure == "born" else jnp.sqrt(pa) - jnp.sqrt(pb)
-    return out, (theta, w, b, x, trig, state)
+    return _readout(state, measure), (theta, w, b, x, trig, state)
 
 
 def _fast_bwd(reps: int, ansatz: str, measure: str, res: tuple, g: Any) -> tuple:
@@ -415,15 +415,22 @@ def _layer_layout(theta: Any, w: Any, b: Any, x: Any) -> bool:
 
 
 # --- compiled CPU path for whole layers ---------------------------------------------------
+def _data_rows(n_out: int, n_in: int, shared: bool) -> np.ndarray:
+    """Row of the data-angle table each edge ``o * n_in + i`` reads: its input ``i`` when the
+    angles are shared by all edges of an input (no ``w``, ``b``), else its own row."""
+    edges = np.arange(n_out * n_in)
+    return edges % n_in if shared else edges
+
+
 def _layer_trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str, xp: Any) -> tuple:
     """Kernel inputs of a layer (edges ``(O, I)``, ``x`` ``(I, B)``): ``ct, st (E, rows, cols)``,
     ``cd, sd (D, K, B)``, the encoded angles ``enc`` (before the ansatz's transform) and ``data_row (E,)``."""
     n_out, n_in, rows, cols = theta.shape
     half = theta * 0.5
     ct, st = xp.cos(half).reshape(n_out * n_in, rows, cols), xp.sin(half).reshape(n_out * n_in, rows, cols)
+    data_row = _data_rows(n_out, n_in, w is None and b is None)
     if w is None and b is None:
         enc = x[:, None, :]  # (I, 1, B): one data angle per input, shared by its edges
-        data_row = np.arange(n_out * n_in) % n_in
     else:
         enc = x[None, :, None, :]
         if w is not None:
@@ -432,7 +439,6 @@ def _layer_trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str, xp: Any) -> tup
             enc = enc + b[..., None]
         enc = xp.broadcast_to(enc, (n_out, n_in, w.shape[-1] if w is not None else b.shape[-1], x.shape[-1]))
         enc = enc.reshape(n_out * n_in, enc.shape[2], x.shape[-1])
-        data_row = np.arange(n_out * n_in)
     half_data = _data_angle(ansatz, enc, xp) * 0.5
     return ct, st, xp.cos(half_data), xp.sin(half_data), enc, data_row
 
@@ -491,10 +497,13 @@ def _cpu_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measur
 
 
 def _cpu_fwd(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> tuple:
-    # the output from XLA's forward; the backward kernel recomputes the states from the trigonometry
-    ct, st, cd, sd, enc, _ = _layer_trig(theta, w, b, x, ansatz, jnp)
-    out = _fast_core(theta, w, b, x, reps, ansatz, measure)
-    return out, (theta, w, b, x, ct, st, cd, sd, enc)
+    # the output from XLA's forward on the same trigonometry the backward kernel recomputes the states from
+    ct, st, cd, sd, enc, _ = jax.lax.optimization_barrier(_layer_trig(theta, w, b, x, ansatz, jnp))
+    n_out, n_in, rows, cols = theta.shape
+    edges = (n_out, n_in, rows, cols, 1)
+    data = (lambda a: a) if (w is None and b is None) else (lambda a: a.reshape(n_out, n_in, -1, x.shape[-1]))
+    state = _run(ANSATZES[ansatz], reps, (ct.reshape(edges), st.reshape(edges), data(cd), data(sd), None), x.dtype)
+    return _readout(state, measure), (theta, w, b, x, ct, st, cd, sd, enc)
 
 
 def _cpu_bwd(reps: int, ansatz: str, measure: str, res: tuple, g: Any) -> tuple:
@@ -502,7 +511,7 @@ def _cpu_bwd(reps: int, ansatz: str, measure: str, res: tuple, g: Any) -> tuple:
 
     theta, w, b, x, ct, st, cd, sd, enc = res
     n_out, n_in = theta.shape[:2]
-    data_row = np.arange(n_out * n_in) % n_in if (w is None and b is None) else np.arange(n_out * n_in)
+    data_row = _data_rows(n_out, n_in, w is None and b is None)
     table = gate_table(ANSATZES[ansatz], reps)
     born = measure == "born"
     batch = x.shape[-1]

@@ -123,15 +123,17 @@ def _edge_state(e, ct, st, cd, sd, data_row, code, source, layer, ar, ai, br, bi
             _rotate(code[g], ar, ai, br, bi, cbuf, sbuf, n)
 
 
+@njit(cache=True, inline="always")
+def _buffers(n, dtype):
+    """One edge's state arrays (real and imaginary parts of alpha and beta) and two angle buffers."""
+    return (np.empty(n, dtype), np.empty(n, dtype), np.empty(n, dtype), np.empty(n, dtype),
+            np.empty(n, dtype), np.empty(n, dtype))
+
+
 def _forward(ct, st, cd, sd, data_row, code, source, layer, born, out):
     num_edges, n = out.shape
     for e in prange(num_edges):
-        ar = np.empty(n, out.dtype)
-        ai = np.empty(n, out.dtype)
-        br = np.empty(n, out.dtype)
-        bi = np.empty(n, out.dtype)
-        cbuf = np.empty(n, out.dtype)
-        sbuf = np.empty(n, out.dtype)
+        ar, ai, br, bi, cbuf, sbuf = _buffers(n, out.dtype)
         _edge_state(e, ct, st, cd, sd, data_row, code, source, layer, ar, ai, br, bi, cbuf, sbuf)
         for j in range(n):
             pa = ar[j] * ar[j] + ai[j] * ai[j]
@@ -142,12 +144,7 @@ def _forward(ct, st, cd, sd, data_row, code, source, layer, born, out):
 def _backward(ct, st, cd, sd, data_row, code, source, layer, born, grad_out, theta_bar, data_bar):
     num_edges, n = grad_out.shape
     for e in prange(num_edges):
-        ar = np.empty(n, grad_out.dtype)
-        ai = np.empty(n, grad_out.dtype)
-        br = np.empty(n, grad_out.dtype)
-        bi = np.empty(n, grad_out.dtype)
-        cbuf = np.empty(n, grad_out.dtype)
-        sbuf = np.empty(n, grad_out.dtype)
+        ar, ai, br, bi, cbuf, sbuf = _buffers(n, grad_out.dtype)
         _edge_state(e, ct, st, cd, sd, data_row, code, source, layer, ar, ai, br, bi, cbuf, sbuf)
         lr = np.empty(n, grad_out.dtype)
         li = np.empty(n, grad_out.dtype)
