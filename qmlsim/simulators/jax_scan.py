@@ -147,7 +147,9 @@ def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
     k = len(step.controls) + len(step.targets)
 
     def operator_for(params: Any) -> Any:
-        if step.constant is not None:
+        # A branch is shared by every step with the same key, so only an angle-free
+        # step's constant may be baked in; a constant angle reaches it through `params`.
+        if step.constant is not None and not step.slots:
             return step.constant
         return target_operator(step, [params[:, j] for j in range(len(step.slots))], xp, dtype)
 
