@@ -372,6 +372,7 @@ def random_circuit(
     num_inputs: int = 2,
     num_weights: int = 3,
     blocks: bool = True,
+    angle: Callable[[np.random.Generator, int, int], ex.Expr] | None = None,
 ) -> Any:
     """A random circuit over ``gates`` (all of qmlsim's by default) with random angle expressions.
 
@@ -387,6 +388,8 @@ def random_circuit(
         num_inputs: input features declared.
         num_weights: weights declared up front (blocks add their own).
         blocks: whether to add controlled/inverted sub-circuits.
+        angle: ``angle(rng, num_inputs, num_weights) -> Expr`` draws each gate angle;
+            default :func:`random_expression` (mixed inputs, weights and constants).
     """
     from qmlsim.circuits import Circuit
 
@@ -406,7 +409,7 @@ def random_circuit(
         elif blocks and roll < 0.16 and num_wires >= 2:
             k_ctrl = int(rng.integers(1, min(2, num_wires - 1) + 1))
             m = int(rng.integers(1, min(2, num_wires - k_ctrl) + 1))
-            inner = random_circuit(rng, m, 3, gates=names, num_inputs=num_inputs, num_weights=2, blocks=False)
+            inner = random_circuit(rng, m, 3, gates=names, num_inputs=num_inputs, num_weights=2, blocks=False, angle=angle)
             block = inner.inverse() if rng.random() < 0.5 else inner
             if rng.random() < 0.7:
                 block = block.controlled(k_ctrl)
@@ -416,7 +419,8 @@ def random_circuit(
             name = names[rng.integers(len(names))]
             nw, npar = sizes[name]
             wires = rng.choice(num_wires, nw, replace=False).tolist()
-            params = [random_expression(rng, c.num_inputs, c.num_weights) for _ in range(npar)]
+            draw = random_expression if angle is None else angle
+            params = [draw(rng, c.num_inputs, c.num_weights) for _ in range(npar)]
             c.gate(name, *params, *wires)
     return c
 

@@ -77,6 +77,10 @@ _OBSERVABLES = frozenset(
 
 def _matrix_only(op: Any) -> bool:
     """Operations run as their matrix: user matrices, and gates PennyLane cannot decompose."""
+    # look through adjoint/control wrappers: PennyLane 0.45's Controlled.has_decomposition
+    # raises IndexError on a broadcast base (its SU(2) test indexes the batch axis)
+    while isinstance(op, (qml.ops.Adjoint, qml.ops.Controlled)) and op.name not in _NATIVE:
+        op = op.base
     return op.name == "QubitUnitary" or (op.name not in _NATIVE and op.has_matrix and not op.has_decomposition)
 
 

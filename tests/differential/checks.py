@@ -1,0 +1,293 @@
+"""Random cases, independent references and the comparisons of the differential harness.
+
+References share no code with the engine: states come from the dense ``np.kron``
+simulator of ``tests/reference.py`` (up to :data:`DENSE_MAX_WIRES` wires) and from
+Qiskit's ``Statevector`` (every size; always for the first row); observables are
+applied letter by letter here; Jacobians are central differences of the reference
+expectation values; samples are judged by a chi-square test against the reference
+probabilities.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from qmlsim.circuits import Circuit, Hermitian, Observable
+from qmlsim.circuits import expressions as ex
+from qmlsim.circuits.observables import HermitianTerm
+from tests import reference as ref
+from tests.differential.paths import EXPVAL, HERMITIAN, JACOBIAN, PROBS, SAMPLE, STATE, ExecutionPath, host
+
+DENSE_MAX_WIRES = 6
+ANGLE_MODES = ("constant", "constant+input", "input", "weight", "mixed", "nonaffine")
+# tolerances per dtype: states/expvals; Jacobians (the reference is a central difference)
+ATOL = {"complex128": 1e-9, "complex64": 2e-4}
+JAC_ATOL = {"complex128": 2e-6, "complex64": 5e-3}
+SHOTS = 3000
+# a sample fails when its chi-square p-value is below this (seeded, so reproducible)
+P_VALUE = 1e-6
+
+
+# --------------------------------------------------------------------------------------
+# cases
+# --------------------------------------------------------------------------------------
+def _angle_drawer(mode: str) -> Callable[[np.random.Generator, int, int], ex.Expr]:
+    def constant(rng: np.random.Generator) -> ex.Expr:
+        return ex.Const(float(rng.uniform(-math.pi, math.pi)))
+
+    def affine(rng: np.random.Generator, kind: str, count: int) -> ex.Expr:
+        s = ex.Symbol(kind, int(rng.integers(count)))
+        roll = rng.random()
+        if roll < 0.4:
+            return s
+        if roll < 0.7:
+            return float(rng.uniform(-2, 2)) * s + float(rng.uniform(-1, 1))
+        return -2 * s
+
+    def draw(rng: np.random.Generator, num_inputs: int, num_weights: int) -> ex.Expr:
+        choice = mode
+        if mode == "constant+input":
+            choice = "constant" if rng.random() < 0.5 else "input"
+        elif mode == "mixed":
+            choice = ("constant", "input", "weight", "nonaffine")[int(rng.integers(4))]
+        if choice == "input" and num_inputs:
+            return affine(rng, "x", num_inputs)
+        if choice == "weight" and num_weights:
+            return affine(rng, "w", num_weights)
+        if choice == "nonaffine":
+            return ref.random_expression(rng, num_inputs, num_weights)
+        return constant(rng)
+
+    return draw
+
+
+@dataclass
+class Case:
+    """One random circuit with its inputs, weights and observables."""
+
+    seed: int
+    mode: str
+    circuit: Circuit
+    x: np.ndarray
+    weights: np.ndarray
+    observables: list[Observable]
+    memo: dict = field(default_factory=dict, repr=False)  # references, computed once per case
+
+    def __repr__(self) -> str:
+        c = self.circuit
+        return f"Case(seed={self.seed}, mode={self.mode!r}, wires={c.num_wires}, ops={len(c.ops)})"
+
+
+def random_observable(rng: np.random.Generator, num_wires: int, hermitian: bool) -> Observable:
+    obs = Observable([])
+    for _ in range(int(rng.integers(1, 4))):
+        k = int(rng.integers(1, min(3, num_wires) + 1))
+        wires = rng.choice(num_wires, k, replace=False).tolist()
+        letters = "".join(rng.choice(list("XYZ"), k))
+        obs = obs + Observable.from_list([(letters, wires, float(rng.uniform(-1, 1)))])
+    if hermitian:
+        k = int(rng.integers(1, min(2, num_wires) + 1))
+        a = rng.normal(size=(2**k, 2**k)) + 1j * rng.normal(size=(2**k, 2**k))
+        obs = obs + 0.3 * Hermitian(a + a.conj().T, rng.choice(num_wires, k, replace=False).tolist())
+    return obs
+
+
+def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: int, mode: str | None = None,
+              hermitian: bool = True) -> Case:
+    """A random circuit with ``wires[0]..wires[1]`` wires and ``ops[0]..ops[1]`` ops."""
+    rng = np.random.default_rng(seed)
+    mode = ANGLE_MODES[int(rng.integers(len(ANGLE_MODES)))] if mode is None else mode
+    n = int(rng.integers(wires[0], wires[1] + 1))
+    target = int(rng.integers(ops[0], ops[1] + 1))
+    drawn = ref.random_circuit(rng, n, target, num_inputs=2, num_weights=2, angle=_angle_drawer(mode))
+    c = Circuit(n)
+    c.inputs(drawn.num_inputs)
+    c.weights(drawn.num_weights)
+    for op in drawn.ops[:target]:  # blocks add several ops: trim to the drawn length
+        c.append(op)
+    x = rng.uniform(-2, 2, (batch, c.num_inputs))
+    w = rng.uniform(-2, 2, c.num_weights)
+    observables = [random_observable(rng, n, hermitian and rng.random() < 0.5) for _ in range(2)]
+    return Case(seed, mode, c, x, w, observables)
+
+
+# --------------------------------------------------------------------------------------
+# references
+# --------------------------------------------------------------------------------------
+def reference_states(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None) -> np.ndarray:
+    """``(batch, 2**n)`` states: dense simulation for small circuits, Qiskit's Statevector above."""
+    if x is None and w is None:
+        if "states" not in case.memo:
+            case.memo["states"] = reference_states(case, case.x, case.weights)
+        return case.memo["states"]
+    c = case.circuit
+    x = case.x if x is None else x
+    w = case.weights if w is None else w
+    oracle = ref.dense_statevector if c.num_wires <= DENSE_MAX_WIRES else ref.qiskit_statevector
+    return np.stack([oracle(c, row, w) for row in x])
+
+
+def _apply_local(state: np.ndarray, matrix: np.ndarray, wires: tuple[int, ...], n: int) -> np.ndarray:
+    """``matrix`` on ``wires`` applied to states ``(batch, 2**n)`` by a tensor contraction."""
+    batch = state.shape[0]
+    k = len(wires)
+    t = state.reshape((batch,) + (2,) * n)
+    m = matrix.reshape((2,) * (2 * k))
+    out = np.tensordot(m, t, axes=(list(range(k, 2 * k)), [1 + q for q in wires]))  # (out..., batch, rest)
+    rest = [q for q in range(n) if q not in wires]
+    order = [k] + [0] * n  # axis of each wire in `out`
+    for i, q in enumerate(wires):
+        order[1 + q] = i
+    for j, q in enumerate(rest):
+        order[1 + q] = k + 1 + j
+    return np.transpose(out, order).reshape(batch, -1)
+
+
+def reference_expvals(states: np.ndarray, observables: list[Observable], n: int) -> np.ndarray:
+    """``(batch, k)`` expectation values, every term applied to the state here."""
+    out = np.zeros((states.shape[0], len(observables)))
+    for o, obs in enumerate(observables):
+        for term in obs.terms:
+            if isinstance(term, HermitianTerm):
+                applied = _apply_local(states, np.asarray(term.matrix, complex), tuple(term.wires), n)
+            else:
+                applied = states
+                for wire, letter in term.word:
+                    applied = _apply_local(applied, ref.pauli_matrix(letter), (wire,), n)
+            out[:, o] += float(np.real(term.coeff)) * np.real(np.einsum("bi,bi->b", states.conj(), applied))
+    return out
+
+
+def reference_jacobian(case: Case, argnum: str, variant: Any = None) -> np.ndarray:
+    """``(batch, k, P)`` central differences of the reference expectation values (cached per ``variant``)."""
+    key = ("jacobian", argnum, variant, case.x.shape[0])
+    if key not in case.memo:
+        case.memo[key] = _reference_jacobian(case, argnum)
+    return case.memo[key]
+
+
+def _reference_jacobian(case: Case, argnum: str) -> np.ndarray:
+    n = case.circuit.num_wires
+    if argnum == "weights":
+        def f(w: np.ndarray) -> np.ndarray:
+            return reference_expvals(reference_states(case, w=w), case.observables, n)
+
+        return ref.finite_difference(f, case.weights, eps=1e-5)
+    rows = []
+    for b in range(case.x.shape[0]):
+        def g(row: np.ndarray, b: int = b) -> np.ndarray:
+            return reference_expvals(reference_states(case, x=row[None]), case.observables, n)[0]
+
+        rows.append(ref.finite_difference(g, case.x[b], eps=1e-5))
+    return np.stack(rows)
+
+
+# --------------------------------------------------------------------------------------
+# statistics of a run
+# --------------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    """Circuits, checks and worst errors per path (the note reports these)."""
+
+    circuits: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, dict[str, int]] = field(default_factory=dict)
+    worst: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def record(self, key: str, check: str, error: float) -> None:
+        self.checks.setdefault(key, {}).setdefault(check, 0)
+        self.checks[key][check] += 1
+        worst = self.worst.setdefault(key, {})
+        worst[check] = max(worst.get(check, 0.0), float(error))
+
+    def circuit(self, key: str) -> None:
+        self.circuits[key] = self.circuits.get(key, 0) + 1
+
+    def write(self, name: str) -> None:
+        """Write to ``$QMLSIM_DIFF_REPORT/<name>.json`` when that directory is set."""
+        folder = os.environ.get("QMLSIM_DIFF_REPORT")
+        if not folder:
+            return
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"{name}.json"), "w") as fh:
+            json.dump({"circuits": self.circuits, "checks": self.checks, "worst": self.worst}, fh, indent=1)
+
+
+# --------------------------------------------------------------------------------------
+# running one case on one path
+# --------------------------------------------------------------------------------------
+def _assert_close(got: Any, expected: np.ndarray, atol: float, what: str, case: Case, path: ExecutionPath) -> float:
+    got = host(got)
+    assert got.shape == expected.shape, f"{path.key} {what}: shape {got.shape} != {expected.shape} on {case!r}"
+    error = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    assert error <= atol, f"{path.key} {what}: max error {error:.3g} > {atol:g} on {case!r}\n{case.circuit!r}"
+    return error
+
+
+def chi_square_p(bits: np.ndarray, probabilities: np.ndarray) -> float:
+    """p-value of observed bit strings ``(shots, n)`` (wire order) against ``probabilities`` ``(2**n,)``."""
+    n = bits.shape[-1]
+    index = bits @ (1 << np.arange(n - 1, -1, -1)) if n else np.zeros(bits.shape[0], int)
+    counts = np.bincount(index, minlength=2**n).astype(float)
+    expected = probabilities * bits.shape[0]
+    if np.any(counts[expected < 1e-12] > 0):
+        return 0.0  # an outcome of probability zero was drawn
+    big = expected >= 5
+    obs_b, exp_b = list(counts[big]), list(expected[big])
+    if (~big).any():  # pool the rare outcomes into one bin
+        obs_b.append(counts[~big].sum())
+        exp_b.append(expected[~big].sum())
+    obs_a, exp_a = np.array(obs_b), np.array(exp_b)
+    keep = exp_a > 0
+    dof = int(keep.sum()) - 1
+    if dof <= 0:
+        return 1.0
+    stat = float(np.sum((obs_a[keep] - exp_a[keep]) ** 2 / exp_a[keep]))
+    return float(scipy_stats.chi2.sf(stat, dof))
+
+
+def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = True, sample: bool = True) -> None:
+    """Run every measurement ``path`` supports on ``case`` and compare with the references."""
+    executor = path.make()
+    c, n = case.circuit, case.circuit.num_wires
+    atol = ATOL[path.dtype]
+    x, w = case.x, case.weights
+    expected_states = reference_states(case)
+    tally.circuit(path.key)
+    if n >= 2:  # the independent oracles must agree with each other too (first row)
+        np.testing.assert_allclose(expected_states[0], ref.qiskit_statevector(c, x[0], w), atol=1e-10)
+    if STATE in path.measures:
+        got = executor.statevector(c, x=x, weights=w)
+        tally.record(path.key, "state", _assert_close(got, expected_states, atol, "statevector", case, path))
+        norms = np.linalg.norm(host(got), axis=1)
+        tally.record(path.key, "norm", _assert_close(norms, np.ones(len(x)), atol, "norm", case, path))
+    probabilities = np.abs(expected_states) ** 2
+    if PROBS in path.measures:
+        got = executor.probs(c, x=x, weights=w)
+        tally.record(path.key, "probs", _assert_close(got, probabilities, atol, "probs", case, path))
+    observables = case.observables
+    if HERMITIAN not in path.measures:
+        observables = [Observable([t for t in o.terms if not isinstance(t, HermitianTerm)]) for o in observables]
+        observables = [o for o in observables if o.terms] or [Observable.from_list([("Z", [0], 1.0)])]
+    if EXPVAL in path.measures:
+        expected = reference_expvals(expected_states, observables, n)
+        got = executor.expval(c, observables, x=x, weights=w)
+        tally.record(path.key, "expval", _assert_close(got, expected, atol, "expval", case, path))
+    if SAMPLE in path.measures and sample:
+        bits = host(executor.sample(c, SHOTS, x=x[:1], weights=w, seed=case.seed))
+        p = chi_square_p(bits.reshape(SHOTS, n), probabilities[0])
+        assert p > P_VALUE, f"{path.key} sample: chi-square p-value {p:.3g} on {case!r}"
+        tally.record(path.key, "sample", 1.0 - p)
+    if JACOBIAN in path.measures and jacobians:
+        sub = Case(case.seed, case.mode, c, x[:2], w, observables, case.memo)
+        for argnum in ("weights", "x"):
+            expected = reference_jacobian(sub, argnum, HERMITIAN in path.measures)
+            for method in path.jacobian_methods:
+                got = executor.jacobian(c, observables, x=sub.x, weights=w, method=method, argnum=argnum)
+                error = _assert_close(got, expected, JAC_ATOL[path.dtype], f"jacobian {method} wrt {argnum}", case, path)
+                tally.record(path.key, f"jacobian:{method}", error)

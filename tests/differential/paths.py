@@ -1,0 +1,363 @@
+"""The registry of execution paths that the differential tests run.
+
+Each :class:`ExecutionPath` says how to build an executor-like object for the path,
+which measurements it can make, which circuits reach it (a JAX program switches to
+``lax.scan`` above ``SCAN_THRESHOLD`` steps, the numba kernels switch to cache-blocked
+groups above ``chunk_bits`` wires...) and a *probe*: spies on the functions that only
+this path calls. A test that runs a path asserts that its probe fired, so a path that
+silently stops being reached (a threshold moved, a fallback taken) fails instead of
+passing on another path's results.
+
+A new execution path in the engine is one entry in :data:`PATHS` (and its name in
+``qmlsim.simulators.executor.EXECUTION_PATHS``); ``test_registry.py`` fails until
+both agree.
+"""
+from __future__ import annotations
+
+import collections
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from qmlsim.circuits import Circuit
+from qmlsim.circuits.observables import HermitianTerm, Observable
+from qmlsim.simulators import Simulator
+from qmlsim.simulators.program import SCAN_THRESHOLD
+
+# measurements an adapter can make
+STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN = "state", "probs", "expval", "hermitian", "sample", "jacobian"
+ALL_MEASURES = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
+
+
+def host(a: Any) -> np.ndarray:
+    """Any backend's array as a plain host ``ndarray`` (CuPy stand-in, JAX)."""
+    return np.array(a, copy=True).view(np.ndarray)
+
+
+# --------------------------------------------------------------------------------------
+# probes: spies on functions only one path calls
+# --------------------------------------------------------------------------------------
+def _resolve(target: str) -> tuple[Any, str]:
+    module_name, attr = target.split(":")
+    owner: Any = importlib.import_module(module_name)
+    *parents, leaf = attr.split(".")
+    for name in parents:
+        owner = getattr(owner, name)
+    return owner, leaf
+
+
+def spy(monkeypatch: Any, counter: collections.Counter, target: str) -> None:
+    """Count calls of ``module:attr`` (or ``module:Class.method``) in ``counter[target]``."""
+    owner, leaf = _resolve(target)
+    original = getattr(owner, leaf)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        counter[target] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, leaf, wrapper)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Functions a path must call (``hits``) and must not call (``misses``)."""
+
+    hits: tuple[str, ...]
+    misses: tuple[str, ...] = ()
+
+    def install(self, monkeypatch: Any) -> collections.Counter:
+        counter: collections.Counter = collections.Counter()
+        for target in self.hits + self.misses:
+            spy(monkeypatch, counter, target)
+        return counter
+
+    def verdict(self, counter: collections.Counter) -> str | None:
+        """``None`` when the path was taken, else what went wrong."""
+        missing = [t for t in self.hits if counter[t] == 0]
+        wrong = [t for t in self.misses if counter[t] > 0]
+        if missing:
+            return f"never called {missing}"
+        if wrong:
+            return f"called {wrong}, which belongs to another path"
+        return None
+
+
+# --------------------------------------------------------------------------------------
+# adapters for paths that are not a plain Simulator
+# --------------------------------------------------------------------------------------
+class BlockedPlan:
+    """The numba cache-blocked group kernels forced on small states (``chunk_bits < num_wires``)."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+        self._sim = Simulator(dtype=dtype, kernels="numba")
+
+    def _plan(self, circuit: Circuit) -> Any:
+        from qmlsim.simulators.fast import FastPlan  # noqa: PLC0415
+        from qmlsim.simulators.program import compile_circuit  # noqa: PLC0415
+
+        program = compile_circuit(circuit, self._sim.backend, self.dtype)
+        # one wire outside each block; a block still holds the widest op (4 wires) above its run bits
+        return FastPlan(program, chunk_bits=circuit.num_wires - 1, run_bits=2)
+
+    @staticmethod
+    def _rows(circuit: Circuit, x: Any) -> np.ndarray:
+        return np.asarray(x, float) if x is not None else np.zeros((1, circuit.num_inputs))
+
+    @staticmethod
+    def _w(circuit: Circuit, weights: Any) -> np.ndarray:
+        return np.asarray(weights, float) if weights is not None else np.zeros(circuit.num_weights)
+
+    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> np.ndarray:
+        return self._plan(circuit).states(self._rows(circuit, x), self._w(circuit, weights))
+
+    def jacobian(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None,
+                 method: str = "adjoint", argnum: str = "weights") -> np.ndarray:
+        from qmlsim.simulators.fast import adjoint_jacobian  # noqa: PLC0415
+
+        return adjoint_jacobian(self._plan(circuit), list(observables), self._rows(circuit, x),
+                                self._w(circuit, weights), argnum)
+
+
+class RepeatedCall:
+    """The small-state lane: the second ``expval`` with the same circuit and observables objects."""
+
+    def __init__(self, dtype: str):
+        self._sim = Simulator(dtype=dtype, kernels="numba")
+
+    def expval(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None) -> np.ndarray:
+        self._sim.expval(circuit, observables, x=x, weights=weights)
+        return self._sim.expval(circuit, observables, x=x, weights=weights)
+
+
+class JaxBridge:
+    """``jax_expval``: the NumPy engine inside JAX code, differentiated by ``jax.jacrev`` (custom VJP)."""
+
+    def __init__(self, dtype: str):
+        self._sim = Simulator(dtype=dtype)
+
+    def expval(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None) -> np.ndarray:
+        from qmlsim.simulators import jax_expval  # noqa: PLC0415
+
+        return host(jax_expval(self._sim, circuit, list(observables))(x, weights))
+
+    def jacobian(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None,
+                 method: str = "adjoint", argnum: str = "weights") -> np.ndarray:
+        import jax  # noqa: PLC0415
+
+        from qmlsim.simulators import jax_expval  # noqa: PLC0415
+
+        f = jax_expval(self._sim, circuit, list(observables))
+        if argnum == "weights":
+            jac = jax.jacrev(lambda w: f(x, w))(weights)  # (batch, k, P)
+            return host(jac)
+        jac = host(jax.jacrev(lambda xs: f(xs, weights))(x))  # (batch, k, batch, P): rows are independent
+        return np.stack([jac[b, :, b, :] for b in range(jac.shape[0])])
+
+
+class QiskitPrimitives:
+    """qmlsim's Qiskit V2 primitives on the circuit exported by ``to_qiskit``."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+
+    def expval(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None) -> np.ndarray:
+        from qmlsim.circuits.convert.qiskit import parameter_values, to_qiskit, to_qiskit_observable  # noqa: PLC0415
+        from qmlsim.simulators import QmlsimEstimator  # noqa: PLC0415
+
+        qc = to_qiskit(circuit)
+        values = parameter_values(qc, x, weights)
+        pubs = [(qc, to_qiskit_observable(o, circuit.num_wires), values) for o in observables]
+        results = QmlsimEstimator().run(pubs).result()
+        return np.stack([np.asarray(r.data.evs) for r in results], axis=-1)
+
+    def sample(self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None) -> np.ndarray:
+        from qmlsim.circuits.convert.qiskit import parameter_values, to_qiskit  # noqa: PLC0415
+        from qmlsim.simulators import QmlsimSampler  # noqa: PLC0415
+
+        qc = to_qiskit(circuit)
+        qc.measure_all()
+        values = parameter_values(qc, x, weights)
+        bits = QmlsimSampler(seed=seed).run([(qc, values)], shots=shots).result()[0].data.meas
+        n = circuit.num_wires
+        # BitArray: clbit 0 (qubit 0 = wire 0) is the least significant bit of get_int_counts' integers
+        ints = np.asarray(bits.array)  # (rows, shots, bytes), big-endian bytes
+        flat = np.unpackbits(ints, axis=-1)[..., -n:]  # last n bits; the last one is clbit 0
+        return flat[..., ::-1].astype(np.int64)  # wire order
+
+
+# --------------------------------------------------------------------------------------
+# the registry
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExecutionPath:
+    """One way the engine computes a result.
+
+    Attributes:
+        name: registry key (also in ``EXECUTION_PATHS``).
+        dtype: ``"complex128"`` or ``"complex64"``.
+        make: builds the executor-like object (``statevector``/``probs``/``expval``/
+            ``sample``/``jacobian`` as in :class:`qmlsim.simulators.Executor`).
+        measures: what it can be asked for.
+        jacobian_methods: gradient methods it runs.
+        probe: proof that the path was taken.
+        wires: smallest and largest number of wires that reach the path here.
+        ops: smallest and largest number of circuit ops that reach the path.
+        batch: rows per call.
+        cost: relative cost; the long profile runs the path on one circuit in ``cost``.
+        setup: extra set-up (monkeypatching) the path needs, given ``monkeypatch``.
+    """
+
+    name: str
+    dtype: str
+    make: Callable[[], Any]
+    measures: frozenset[str]
+    probe: Probe
+    jacobian_methods: tuple[str, ...] = ()
+    wires: tuple[int, int] = (1, 8)
+    ops: tuple[int, int] = (1, 80)
+    batch: int = 3
+    cost: int = 1
+    setup: Callable[[Any], None] | None = None
+    notes: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}[{self.dtype}]"
+
+    def reaches(self, circuit: Circuit) -> bool:
+        return self.wires[0] <= circuit.num_wires <= self.wires[1] and self.ops[0] <= len(circuit.ops) <= self.ops[1]
+
+
+def _cupy_simulator(dtype: str) -> Simulator:
+    from qmlsim.simulators.backends import cupy_backend  # noqa: PLC0415
+
+    from tests.cupy_standin import make_cupy_standin  # noqa: PLC0415
+
+    return Simulator(backend=cupy_backend(make_cupy_standin()), dtype=dtype)
+
+
+def _custatevec_simulator(dtype: str) -> Simulator:
+    from qmlsim.simulators.backends import cupy_backend  # noqa: PLC0415
+
+    from tests.cupy_standin import make_cupy_standin  # noqa: PLC0415
+    from tests.simulators.test_custatevec import make_library  # noqa: PLC0415
+
+    return Simulator(backend=cupy_backend(make_cupy_standin(), custatevec_library=make_library([])), dtype=dtype)
+
+
+def _lower_custatevec_threshold(monkeypatch: Any) -> None:
+    from qmlsim.simulators import custatevec  # noqa: PLC0415
+
+    monkeypatch.setattr(custatevec, "MIN_WIRES", 1)
+
+
+def _pennylane_device(dtype: str) -> Any:
+    import pennylane as qml  # noqa: PLC0415
+
+    from qmlsim.simulators import PennyLaneExecutor  # noqa: PLC0415
+
+    class OnQmlsimDevice:
+        """A fresh ``qmlsim.statevector`` device per call, sized to the circuit."""
+
+        def __getattr__(self, name: str) -> Callable:
+            def call(circuit: Circuit, *args: Any, **kwargs: Any) -> Any:
+                device = qml.device("qmlsim.statevector", wires=circuit.num_wires, dtype=dtype)
+                return getattr(PennyLaneExecutor(device), name)(circuit, *args, **kwargs)
+
+            return call
+
+    return OnQmlsimDevice()
+
+
+_FAST = "qmlsim.simulators.fast.plan"
+_SCAN = "qmlsim.simulators.jax_scan:run_scan"
+_STEP = "qmlsim.simulators.program:apply_step"
+_SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
+_BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
+
+
+def _paths() -> list[ExecutionPath]:
+    paths: list[ExecutionPath] = []
+    for dtype in ("complex128", "complex64"):
+        paths += [
+            ExecutionPath(
+                "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _BASIC,
+                Probe((f"{_FAST}:_rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10),
+            ),
+            ExecutionPath(
+                "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
+                frozenset({STATE, EXPVAL}), Probe((f"{_FAST}:_rows_parallel",), (_STEP,)),
+                wires=(10, 11), ops=(64, 80), batch=32, cost=8,
+            ),
+            ExecutionPath(
+                "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN}),
+                Probe((f"{_FAST}:_group_serial",)), ("adjoint",), wires=(7, 10),
+            ),
+            ExecutionPath(
+                "numba-lane", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),
+                Probe(("qmlsim.simulators.fast.single:SmallLane.expval",)), wires=(1, 10),
+            ),
+            ExecutionPath(
+                "array", dtype, lambda d=dtype: Simulator(dtype=d, kernels="array"), _BASIC,
+                Probe((_STEP,), (f"{_FAST}:_rows_serial",)), _SIM_GRADS, wires=(1, 10),
+            ),
+            ExecutionPath(
+                "chunked", dtype, lambda d=dtype: Simulator(dtype=d, max_chunk_rows=2), _BASIC,
+                Probe(("qmlsim.simulators.simulator:Simulator._chunk_rows",)), ("adjoint",), batch=5, wires=(1, 10),
+            ),
+            ExecutionPath(
+                "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
+                Probe((_STEP,), (_SCAN,)), (*_SIM_GRADS, "backprop"), ops=(1, SCAN_THRESHOLD), cost=10,
+            ),
+            ExecutionPath(
+                "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
+                Probe((_SCAN,)), ("adjoint", "backprop"), ops=(SCAN_THRESHOLD + 1, 200), cost=10,
+            ),
+            ExecutionPath(
+                "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _BASIC,
+                Probe(("tests.cupy_standin:_to_device",)), ("adjoint", "parameter-shift"),
+                wires=(1, 8), cost=4,
+            ),
+            ExecutionPath(
+                "custatevec-standin", dtype, lambda d=dtype: _custatevec_simulator(d), frozenset({STATE, EXPVAL}),
+                Probe(("qmlsim.simulators.custatevec:custatevec_bits",)), wires=(1, 5), ops=(1, 30), batch=2, cost=10,
+                setup=_lower_custatevec_threshold,
+            ),
+            ExecutionPath(
+                "jax-bridge", dtype, lambda d=dtype: JaxBridge(d), frozenset({EXPVAL, HERMITIAN, JACOBIAN}),
+                Probe(("qmlsim.simulators.simulator:Simulator.jacobian",)), ("adjoint",), wires=(1, 8), cost=5,
+            ),
+            ExecutionPath(
+                "pennylane-device", dtype, lambda d=dtype: _pennylane_device(d),
+                frozenset({PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
+                Probe(("qmlsim.simulators.executors.pennylane_device:QmlsimDevice.execute",)),
+                # PennyLane's own parameter-shift transform has no rule for controlled
+                # multi-angle gates (C(U3), C(Rot)): the device's adjoint method is what runs here
+                ("adjoint",), wires=(1, 6), ops=(1, 40), cost=10,
+            ),
+        ]
+    paths.append(
+        ExecutionPath(
+            "qiskit-primitives", "complex128", lambda: QiskitPrimitives("complex128"),
+            frozenset({EXPVAL, HERMITIAN, SAMPLE}),
+            Probe(("qmlsim.simulators.executors.primitives:QmlsimEstimator._run_pub",
+                   "qmlsim.simulators.executors.primitives:QmlsimSampler._run_pub")),
+            wires=(1, 6), ops=(1, 40), cost=10,
+        )
+    )
+    return paths
+
+
+PATHS: tuple[ExecutionPath, ...] = tuple(_paths())
+PATH_KEYS = tuple(p.key for p in PATHS)
+
+
+def by_key(key: str) -> ExecutionPath:
+    return next(p for p in PATHS if p.key == key)
+
+
+def observable_has_hermitian(observables: Sequence[Observable]) -> bool:
+    return any(isinstance(t, HermitianTerm) for o in observables for t in o.terms)

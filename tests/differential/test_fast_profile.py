@@ -1,0 +1,38 @@
+"""The differential harness, fast profile: every registered path on random circuits.
+
+Each path runs on circuits that reach it (wires and lengths on both sides of every
+threshold), with constant, input, weight, mixed and non-affine angles, and is compared
+with the dense and Qiskit references: states, probabilities, Pauli-sum and Hermitian
+expectation values, samples (chi-square) and Jacobians (each gradient method, with
+respect to weights and inputs, against central differences). The path's probe must
+fire: a path that is no longer reached fails here.
+"""
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
+from tests.differential.paths import PATH_KEYS, by_key
+
+# circuits per path in the fast profile: cheap paths get more
+CIRCUITS = 8
+
+
+@pytest.mark.parametrize("key", PATH_KEYS)
+def test_path_matches_references(key, monkeypatch):
+    path = by_key(key)
+    if path.setup is not None:
+        path.setup(monkeypatch)
+    counter = path.probe.install(monkeypatch)
+    tally = Tally()
+    count = max(2, CIRCUITS // path.cost)
+    base = zlib.crc32(key.encode()) % 10**6
+    for i in range(count):
+        # constant-angle circuits first: the class of bug a threshold hides
+        case = draw_case(base + i, path.wires, path.ops, path.batch, mode=ANGLE_MODES[i % len(ANGLE_MODES)])
+        run_case(path, case, tally, jacobians=i < 2, sample=i < 2)
+    verdict = path.probe.verdict(counter)
+    assert verdict is None, f"path {key} was not exercised: {verdict}"
+    tally.write(f"fast-{key}")
