@@ -13,7 +13,26 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "EXECUTION_PATHS"]
+
+# Every way this layer computes a result. The differential test harness
+# (tests/differential/paths.py) registers each name and fails while one is missing:
+# a new path (fusion, a kernel family, a distributed executor) is added here and there.
+EXECUTION_PATHS: dict[str, str] = {
+    "numba-rows": "numba kernels, small states: rows simulated serially, op by op in cache",
+    "numba-rows-parallel": "numba kernels, small states: row blocks in parallel (prange) above 2**21 updates",
+    "numba-blocked": "numba kernels, large states: cache-blocked gate groups (above chunk_bits wires)",
+    "numba-lane": "repeated small expval calls: states, Pauli sums and the finiteness check in one numba call",
+    "array": "array kernels on NumPy (kernels='array'), the generic reference path",
+    "chunked": "any Simulator call split into memory-bounded chunks of rows",
+    "jax-unrolled": "JAX backend, programs up to SCAN_THRESHOLD steps, jitted gate by gate",
+    "jax-scan": "JAX backend, longer programs as one lax.scan over op tables",
+    "cupy-standin": "CuPy backend (run on CPU through a NumPy stand-in module in the tests)",
+    "custatevec-standin": "CuPy backend with cuStateVec apply_matrix (a stand-in library in the tests)",
+    "jax-bridge": "jax_expval: a NumPy simulator inside JAX code, custom VJP from adjoint sweeps",
+    "pennylane-device": "qmlsim.statevector PennyLane device, driven through PennyLaneExecutor",
+    "qiskit-primitives": "QmlsimEstimator / QmlsimSampler on circuits exported by to_qiskit",
+}
 
 
 @runtime_checkable

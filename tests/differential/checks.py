@@ -251,11 +251,17 @@ def chi_square_p(bits: np.ndarray, probabilities: np.ndarray) -> float:
     return float(scipy_stats.chi2.sf(stat, dof))
 
 
-def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = True, sample: bool = True) -> None:
-    """Run every measurement ``path`` supports on ``case`` and compare with the references."""
+def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = True, sample: bool = True,
+             methods: tuple[str, ...] | None = None) -> None:
+    """Run every measurement ``path`` supports on ``case`` and compare with the references.
+
+    ``jacobians``/``sample`` switch those checks off; ``methods`` limits the gradient methods.
+    """
     executor = path.make()
     c, n = case.circuit, case.circuit.num_wires
-    atol = ATOL[path.dtype]
+    single_output = getattr(executor, "single_precision_output", False)
+    atol = ATOL["complex64" if single_output else path.dtype]
+    jac_atol = JAC_ATOL["complex64" if single_output else path.dtype]
     x, w = case.x, case.weights
     expected_states = reference_states(case)
     tally.circuit(path.key)
@@ -287,7 +293,7 @@ def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = Tr
         sub = Case(case.seed, case.mode, c, x[:2], w, observables, case.memo)
         for argnum in ("weights", "x"):
             expected = reference_jacobian(sub, argnum, HERMITIAN in path.measures)
-            for method in path.jacobian_methods:
+            for method in path.jacobian_methods if methods is None else methods:
                 got = executor.jacobian(c, observables, x=sub.x, weights=w, method=method, argnum=argnum)
-                error = _assert_close(got, expected, JAC_ATOL[path.dtype], f"jacobian {method} wrt {argnum}", case, path)
+                error = _assert_close(got, expected, jac_atol, f"jacobian {method} wrt {argnum}", case, path)
                 tally.record(path.key, f"jacobian:{method}", error)

@@ -136,7 +136,11 @@ class JaxBridge:
     """``jax_expval``: the NumPy engine inside JAX code, differentiated by ``jax.jacrev`` (custom VJP)."""
 
     def __init__(self, dtype: str):
+        import jax.numpy as jnp  # noqa: PLC0415
+
         self._sim = Simulator(dtype=dtype)
+        # the bridge returns JAX's default float: float32 unless x64 is enabled
+        self.single_precision_output = jnp.result_type(float) == jnp.float32
 
     def expval(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None) -> np.ndarray:
         from qmlsim.simulators import jax_expval  # noqa: PLC0415
@@ -310,11 +314,11 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
-                Probe((_STEP,), (_SCAN,)), (*_SIM_GRADS, "backprop"), ops=(1, SCAN_THRESHOLD), cost=10,
+                Probe((_STEP,), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
             ),
             ExecutionPath(
                 "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
-                Probe((_SCAN,)), ("adjoint", "backprop"), ops=(SCAN_THRESHOLD + 1, 200), cost=10,
+                Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 120), cost=10,
             ),
             ExecutionPath(
                 "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _BASIC,

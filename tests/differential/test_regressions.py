@@ -1,0 +1,48 @@
+"""Regressions the differential harness found, each against an independent reference."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qmlsim.circuits import Circuit, Z
+from qmlsim.simulators import Simulator
+from qmlsim.simulators.program import SCAN_THRESHOLD
+from tests import reference as ref
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+def test_jax_scan_with_constant_phases_and_a_symbolic_signal(dtype):
+    # issue 9: a QSP-like sequence longer than SCAN_THRESHOLD; every constant RZ phase
+    # used to take the first one's value on the lax.scan path
+    c = Circuit(1)
+    x = c.inputs(1)
+    phases = np.random.default_rng(0).uniform(-3, 3, 60)
+    for phi in phases:
+        c.rz(float(phi), 0).rx(-2 * x[0], 0)
+    assert len(c.ops) > SCAN_THRESHOLD
+    xs = np.linspace(0, 3, 5)[:, None]
+    got = np.asarray(Simulator(backend="jax", dtype=dtype).expval(c, Z(0), x=xs))
+    expected = [ref.dense_expval(ref.dense_statevector(c, row), ref.pauli_matrix("Z")) for row in xs]
+    np.testing.assert_allclose(got, expected, atol=1e-9 if dtype == "complex128" else 2e-4)
+
+
+PARAMETRIC = ["rx", "ry", "rz", "p", "u", "u3", "rot", "crx", "cry", "crz", "cp", "rxx", "ryy", "rzz"]
+
+
+@pytest.mark.parametrize("name", PARAMETRIC)
+def test_jax_scan_every_parametric_gate_with_constant_angles(name):
+    """60 copies of one gate, each with its own constant angles (and an input between them), on the scan path."""
+    rng = np.random.default_rng(len(name))
+    n = 3
+    c = Circuit(n)
+    x = c.inputs(1)
+    width, num_params = ref._num_wires_params(name)
+    for _ in range(30):
+        wires = rng.choice(n, width, replace=False).tolist()
+        c.gate(name, *[float(a) for a in rng.uniform(-3, 3, num_params)], *wires)
+        c.ry(0.5 * x[0], int(rng.integers(n)))
+    assert len(c.ops) > SCAN_THRESHOLD
+    xs = np.array([[0.3], [-1.2]])
+    got = np.asarray(Simulator(backend="jax").statevector(c, x=xs))
+    expected = np.stack([ref.qiskit_statevector(c, row) for row in xs])
+    np.testing.assert_allclose(got, expected, atol=1e-10)
