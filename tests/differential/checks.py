@@ -252,12 +252,14 @@ def chi_square_p(bits: np.ndarray, probabilities: np.ndarray) -> float:
 
 
 def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = True, sample: bool = True,
-             methods: tuple[str, ...] | None = None) -> None:
+             methods: tuple[str, ...] | None = None, only: frozenset[str] | None = None) -> None:
     """Run every measurement ``path`` supports on ``case`` and compare with the references.
 
-    ``jacobians``/``sample`` switch those checks off; ``methods`` limits the gradient methods.
+    ``jacobians``/``sample`` switch those checks off; ``methods`` limits the gradient
+    methods; ``only`` limits the measurements (intersected with the path's).
     """
     executor = path.make()
+    measures = path.measures if only is None else path.measures & only
     c, n = case.circuit, case.circuit.num_wires
     single_output = getattr(executor, "single_precision_output", False)
     atol = ATOL["complex64" if single_output else path.dtype]
@@ -267,29 +269,29 @@ def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = Tr
     tally.circuit(path.key)
     if n >= 2:  # the independent oracles must agree with each other too (first row)
         np.testing.assert_allclose(expected_states[0], ref.qiskit_statevector(c, x[0], w), atol=1e-10)
-    if STATE in path.measures:
+    if STATE in measures:
         got = executor.statevector(c, x=x, weights=w)
         tally.record(path.key, "state", _assert_close(got, expected_states, atol, "statevector", case, path))
         norms = np.linalg.norm(host(got), axis=1)
         tally.record(path.key, "norm", _assert_close(norms, np.ones(len(x)), atol, "norm", case, path))
     probabilities = np.abs(expected_states) ** 2
-    if PROBS in path.measures:
+    if PROBS in measures:
         got = executor.probs(c, x=x, weights=w)
         tally.record(path.key, "probs", _assert_close(got, probabilities, atol, "probs", case, path))
     observables = case.observables
-    if HERMITIAN not in path.measures:
+    if HERMITIAN not in measures:
         observables = [Observable([t for t in o.terms if not isinstance(t, HermitianTerm)]) for o in observables]
         observables = [o for o in observables if o.terms] or [Observable.from_list([("Z", [0], 1.0)])]
-    if EXPVAL in path.measures:
+    if EXPVAL in measures:
         expected = reference_expvals(expected_states, observables, n)
         got = executor.expval(c, observables, x=x, weights=w)
         tally.record(path.key, "expval", _assert_close(got, expected, atol, "expval", case, path))
-    if SAMPLE in path.measures and sample:
+    if SAMPLE in measures and sample:
         bits = host(executor.sample(c, SHOTS, x=x[:1], weights=w, seed=case.seed))
         p = chi_square_p(bits.reshape(SHOTS, n), probabilities[0])
         assert p > P_VALUE, f"{path.key} sample: chi-square p-value {p:.3g} on {case!r}"
         tally.record(path.key, "sample", 1.0 - p)
-    if JACOBIAN in path.measures and jacobians:
+    if JACOBIAN in measures and jacobians:
         sub = Case(case.seed, case.mode, c, x[:2], w, observables, case.memo)
         for argnum in ("weights", "x"):
             expected = reference_jacobian(sub, argnum, HERMITIAN in path.measures)

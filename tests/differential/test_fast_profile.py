@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
-from tests.differential.paths import PATH_KEYS, by_key
+from tests.differential.paths import EXPVAL, PATH_KEYS, STATE, by_key
 
 # circuits per path in the fast profile: cheap paths get more
 CIRCUITS = 8
@@ -35,7 +35,9 @@ def test_path_matches_references(key, monkeypatch):
         # expensive paths (JAX compiles every new circuit) take one gradient method here;
         # the long profile (test_long_profile.py) runs all of them
         methods = path.jacobian_methods[:1] if path.cost >= 10 else None
-        run_case(path, case, tally, jacobians=i == 0, sample=i == 0, methods=methods)
+        only = frozenset({STATE, EXPVAL}) if path.cost >= 10 and i > 0 else None
+        jacobians = i == 0 and (path.cost < 10 or path.dtype == "complex128")
+        run_case(path, case, tally, jacobians=jacobians, sample=i == 0, methods=methods, only=only)
     verdict = path.probe.verdict(counter)
     assert verdict is None, f"path {key} was not exercised: {verdict}"
     tally.write(f"fast-{key}")
