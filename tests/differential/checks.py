@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -198,6 +199,7 @@ class Tally:
     circuits: dict[str, int] = field(default_factory=dict)
     checks: dict[str, dict[str, int]] = field(default_factory=dict)
     worst: dict[str, dict[str, float]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def record(self, key: str, check: str, error: float) -> None:
         self.checks.setdefault(key, {}).setdefault(check, 0)
@@ -215,7 +217,8 @@ class Tally:
             return
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, f"{name}.json"), "w") as fh:
-            json.dump({"circuits": self.circuits, "checks": self.checks, "worst": self.worst}, fh, indent=1)
+            json.dump({"circuits": self.circuits, "checks": self.checks, "worst": self.worst, "seconds": self.seconds},
+                      fh, indent=1)
 
 
 # --------------------------------------------------------------------------------------
@@ -258,6 +261,15 @@ def run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool = Tr
     ``jacobians``/``sample`` switch those checks off; ``methods`` limits the gradient
     methods; ``only`` limits the measurements (intersected with the path's).
     """
+    start = time.perf_counter()
+    try:
+        _run_case(path, case, tally, jacobians, sample, methods, only)
+    finally:
+        tally.seconds[path.key] = tally.seconds.get(path.key, 0.0) + time.perf_counter() - start
+
+
+def _run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool, sample: bool,
+              methods: tuple[str, ...] | None, only: frozenset[str] | None) -> None:
     executor = path.make()
     measures = path.measures if only is None else path.measures & only
     c, n = case.circuit, case.circuit.num_wires

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -208,6 +208,8 @@ class ExecutionPath:
         probe: proof that the path was taken.
         wires: smallest and largest number of wires that reach the path here.
         ops: smallest and largest number of circuit ops that reach the path.
+        long_wires: the wires it takes in the long profile, if more than ``wires``.
+        long_cost: the long profile runs the path on one circuit in ``long_cost`` (default ``cost``).
         batch: rows per call.
         cost: relative cost; the long profile runs the path on one circuit in ``cost``.
         setup: extra set-up (monkeypatching) the path needs, given ``monkeypatch``.
@@ -224,7 +226,13 @@ class ExecutionPath:
     batch: int = 3
     cost: int = 1
     setup: Callable[[Any], None] | None = None
-    notes: str = field(default="", compare=False)
+    long_wires: tuple[int, int] | None = None
+    long_cost: int | None = None
+
+    @property
+    def long_range(self) -> tuple[int, int]:
+        """Wires the path takes in the long profile (default: those of the fast profile)."""
+        return self.wires if self.long_wires is None else self.long_wires
 
     @property
     def key(self) -> str:
@@ -288,7 +296,7 @@ def _paths() -> list[ExecutionPath]:
         paths += [
             ExecutionPath(
                 "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _BASIC,
-                Probe((f"{_FAST}:_rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10),
+                Probe((f"{_FAST}:_rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 15),
             ),
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
@@ -297,27 +305,30 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN}),
-                Probe((f"{_FAST}:_group_serial",)), ("adjoint",), wires=(7, 10),
+                Probe((f"{_FAST}:_group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
             ),
             ExecutionPath(
                 "numba-lane", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),
-                Probe(("qmlsim.simulators.fast.single:SmallLane.expval",)), wires=(1, 10),
+                Probe(("qmlsim.simulators.fast.single:SmallLane.expval",)), wires=(1, 10), long_wires=(1, 15),
             ),
             ExecutionPath(
                 "array", dtype, lambda d=dtype: Simulator(dtype=d, kernels="array"), _BASIC,
-                Probe((_STEP,), (f"{_FAST}:_rows_serial",)), _SIM_GRADS, wires=(1, 10),
+                Probe((_STEP,), (f"{_FAST}:_rows_serial",)), _SIM_GRADS, wires=(1, 10), long_wires=(1, 18),
             ),
             ExecutionPath(
                 "chunked", dtype, lambda d=dtype: Simulator(dtype=d, max_chunk_rows=2), _BASIC,
                 Probe(("qmlsim.simulators.simulator:Simulator._chunk_rows",)), ("adjoint",), batch=5, wires=(1, 10),
+                long_wires=(1, 16),
             ),
             ExecutionPath(
                 "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
                 Probe((_STEP,), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
+                long_wires=(1, 14), long_cost=100,
             ),
             ExecutionPath(
                 "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
-                Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 64), cost=10,
+                Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 80), cost=10,
+                long_wires=(1, 14), long_cost=100,
             ),
             ExecutionPath(
                 "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _BASIC,

@@ -46,3 +46,19 @@ def test_jax_scan_every_parametric_gate_with_constant_angles(name):
     got = np.asarray(Simulator(backend="jax").statevector(c, x=xs))
     expected = np.stack([ref.qiskit_statevector(c, row) for row in xs])
     np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_from_qiskit_reads_a_power_with_a_parametric_exponent():
+    # Qiskit 2.x's ParameterExpression.sympify gives NotImplemented for c ** f(x)
+    from qmlsim.circuits import expressions as ex
+    from qmlsim.circuits.convert.qiskit import from_qiskit, to_qiskit
+
+    c = Circuit(1)
+    x = c.inputs(2)
+    w = c.weights(1)
+    c.ry(0.7 * (1.5 + ex.sin(ex.Const(1.818))) ** (0.5 * ex.cos(x[1])) * w[0], 0).rx(2.0 ** x[0] + x[1] * x[0], 0)
+    back = from_qiskit(to_qiskit(c), parameters="inputs")  # parameters in Qiskit's order: w[0], x[0], x[1]
+    xs, weights = np.array([[0.3, 0.7], [-1.1, 0.2]]), np.array([0.4])
+    got = Simulator().statevector(back, x=np.hstack([np.full((2, 1), weights[0]), xs]))
+    expected = np.stack([ref.dense_statevector(c, row, weights) for row in xs])
+    np.testing.assert_allclose(got, expected, atol=1e-12)

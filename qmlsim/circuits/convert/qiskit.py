@@ -405,8 +405,28 @@ class _FromQiskit:
                 return as_expr(number.real)
             if value.is_symbol():
                 return self.symbols[value.name]
-            return _from_sympy(value.sympify(), self.symbols)
+            return _from_sympy(_sympify(value), self.symbols)
         return as_expr(float(value))
+
+
+def _sympify(value: ParameterExpression) -> Any:
+    """``value`` as a sympy expression whose symbols are named like the Qiskit parameters."""
+    try:
+        expr = value.sympify()
+    except (AttributeError, TypeError):
+        expr = NotImplemented
+    if expr is not NotImplemented:
+        return expr
+    # Qiskit 2.x's sympify gives NotImplemented (or raises) for a power with a constant
+    # base and a parametric exponent: parse the expression's text instead
+    import sympy  # noqa: PLC0415 - sympy comes with Qiskit's symbolic parameters
+
+    text, names = str(value), {}
+    for i, parameter in enumerate(sorted(value.parameters, key=lambda p: -len(p.name))):
+        token = f"qmlsim_parameter_{i}"
+        text = text.replace(parameter.name, token)
+        names[token] = sympy.Symbol(parameter.name)
+    return sympy.sympify(text, locals=names)
 
 
 def _is_parametrised(operation: Any) -> bool:

@@ -1,0 +1,76 @@
+"""The differential harness, long profile (slow): 10,000 random circuits, 1-18 wires, 1-80 ops.
+
+Every circuit runs on every cheap path that takes its size, and one circuit in
+``path.cost`` runs on the expensive ones (JAX compiles each new circuit; the PennyLane
+and Qiskit paths convert it); ``numba-rows-parallel`` draws its own wide batches. The
+references are computed once per circuit and shared by the paths. Set
+``QMLSIM_DIFF_REPORT=DIR`` to keep per-chunk tallies (circuits and checks per path,
+worst error per check); ``python -m tests.differential.report DIR`` sums them up.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
+from tests.differential.paths import PATHS
+
+TOTAL_CIRCUITS = 10_000
+CHUNKS = 40
+PER_CHUNK = TOTAL_CIRCUITS // CHUNKS
+# one circuit in LARGE_EVERY has 13-18 wires (references there cost about a second)
+LARGE_EVERY = 100
+
+
+def _wires_for(index: int, rng: np.random.Generator) -> tuple[int, int]:
+    if index % LARGE_EVERY == LARGE_EVERY - 1:
+        n = int(rng.integers(13, 19))
+    else:
+        n = int(rng.integers(1, 11))
+    return n, n
+
+
+def _run_on_path(path, case, tally, **options) -> None:
+    """One case on one path, with the path's probe checked for this run alone."""
+    with pytest.MonkeyPatch.context() as mp:
+        if path.setup is not None:
+            path.setup(mp)
+        counter = path.probe.install(mp)
+        run_case(path, case, tally, **options)
+        verdict = path.probe.verdict(counter)
+    assert verdict is None, f"path {path.key} was not taken on {case!r}: {verdict}"
+
+
+def _takes(path, index: int) -> bool:
+    """One circuit in the path's long-profile cost, at a residue that moves, so every angle mode reaches every path."""
+    cost = path.long_cost or path.cost
+    return index % cost == (index // cost) % cost
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_long_profile(chunk):
+    tally = Tally()
+    for j in range(PER_CHUNK):
+        index = chunk * PER_CHUNK + j
+        seed = 5_000_000 + index
+        rng = np.random.default_rng(seed)
+        wires = _wires_for(index, rng)
+        large = wires[0] >= 13
+        mode = ANGLE_MODES[index % len(ANGLE_MODES)]
+        case = draw_case(seed, wires, (1, 80), 1 if large else 3, mode=mode)
+        n, length = case.circuit.num_wires, len(case.circuit.ops)
+        for path in PATHS:
+            lo, hi = path.long_range
+            if path.name == "numba-rows-parallel" or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
+                continue
+            if not _takes(path, index):
+                continue
+            # expensive paths run their slow gradient methods (eager JAX sweeps) on short circuits only
+            methods = path.jacobian_methods[:1] if path.cost >= 10 and length > 30 else None
+            _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 4 == 1, methods=methods)
+    for path in PATHS:  # wide batches for the parallel row driver
+        if path.name == "numba-rows-parallel" and chunk % 2 == 0:
+            case = draw_case(7_000_000 + chunk, path.wires, path.ops, path.batch, mode=ANGLE_MODES[chunk % 6])
+            _run_on_path(path, case, tally)
+    tally.write(f"long-{chunk:02d}")
