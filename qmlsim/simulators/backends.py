@@ -49,6 +49,9 @@ class Backend:
         concrete: context in which array constants are computed now, even while JAX is
             tracing a caller (``jax.ensure_compile_time_eval``), so cached constants of a
             compiled program never hold tracers.
+        scope: context every engine call runs in: ``jax.enable_x64(True)`` for JAX in
+            complex128, so 64-bit types are on for qmlsim's own work only and the
+            process-wide JAX configuration is never changed.
     """
 
     name: str
@@ -59,6 +62,7 @@ class Backend:
     traceable: bool = False
     custatevec: Any = None
     concrete: Callable[[], Any] = contextlib.nullcontext
+    scope: Callable[[], Any] = contextlib.nullcontext
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"
@@ -103,7 +107,11 @@ def cupy_backend(module: ModuleType | None = None, custatevec_library: Any = Non
 
 
 def jax_backend(dtype: str = "complex128") -> Backend:
-    """The JAX backend; ``complex128`` turns on ``jax_enable_x64``.
+    """The JAX backend; in ``complex128`` its calls run inside ``jax.enable_x64(True)``.
+
+    64-bit types are switched on only around qmlsim's own calls (a thread-local JAX
+    context), never for the whole process: ``jnp.array(1.0)`` in user code stays
+    float32 unless the user enables x64. ``complex64`` needs no 64-bit types at all.
 
     Raises:
         ImportError: JAX is missing (``pip install jax``).
@@ -113,9 +121,8 @@ def jax_backend(dtype: str = "complex128") -> Backend:
         import jax.numpy as jnp  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - jax is a core dependency
         raise ImportError('the "jax" backend needs JAX: pip install jax') from err
-    if dtype == "complex128" and not jax.config.jax_enable_x64:
-        # complex128 without x64 would silently compute in complex64
-        jax.config.update("jax_enable_x64", True)
+    # complex128 without x64 would silently compute in complex64
+    scope = (lambda: jax.enable_x64(True)) if dtype == "complex128" else contextlib.nullcontext
 
     def set_index(array: Any, index: Any, value: Any) -> Any:
         # A select instead of ``array.at[index].set(value)``: XLA on CPU (jax 0.10) has
@@ -131,7 +138,9 @@ def jax_backend(dtype: str = "complex128") -> Backend:
             mask = hit if mask is None else mask & hit
         return jnp.where(mask, value, array) if mask is not None else jnp.broadcast_to(value, array.shape)
 
-    return Backend("jax", jnp, np.asarray, set_index, jax.jit, traceable=True, concrete=jax.ensure_compile_time_eval)
+    return Backend(
+        "jax", jnp, np.asarray, set_index, jax.jit, traceable=True, concrete=jax.ensure_compile_time_eval, scope=scope
+    )
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {

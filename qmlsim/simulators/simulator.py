@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+import functools
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -42,6 +44,12 @@ def _is_tracer(value: Any) -> bool:
         return False
 
 
+def _jax_x64_enabled() -> bool:
+    import jax  # noqa: PLC0415 - only asked by JAX simulators
+
+    return bool(jax.config.jax_enable_x64)
+
+
 def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Backend) -> Any:
     return backend.xp.stack([measurements.expval(state, o, backend) for o in observables], axis=1)
 
@@ -65,6 +73,26 @@ def _small_lane(circuit: Circuit, observables: Any, obs_list: list[Observable], 
     from qmlsim.simulators.fast.single import SmallLane  # noqa: PLC0415 - numba path only
 
     return SmallLane(circuit, observables, plan, packed)
+
+
+def _in_backend_scope(method: Callable) -> Callable:
+    """Run a public method inside the backend's scope (64-bit JAX types for a complex128 JAX simulator)."""
+
+    @functools.wraps(method)
+    def run(self: Simulator, *args: Any, **kwargs: Any) -> Any:
+        if self._scoped:
+            if any(_is_tracer(a) for a in (*args, *kwargs.values())) and not _jax_x64_enabled():
+                # the caller's transformation (grad, jit) runs outside our 64-bit scope
+                raise ValueError(
+                    "tracing a complex128 JAX simulator (jax.grad, jax.jit...) needs 64-bit JAX types: add "
+                    'jax.config.update("jax_enable_x64", True) at the start of your program, '
+                    'or use Simulator(backend="jax", dtype="complex64")'
+                )
+            with self.backend.scope():
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return run
 
 
 class Simulator:
@@ -102,6 +130,7 @@ class Simulator:
         self.dtype = dtype
         self.max_chunk_rows = max_chunk_rows
         self.kernels = kernels
+        self._scoped = self.backend.scope is not contextlib.nullcontext
         self._last: tuple[Any, Any, Program] | None = None
         self._lane: Any = None  # fast.single.SmallLane of the last small expval call
 
@@ -228,6 +257,7 @@ class Simulator:
         return value
 
     # --- results -----------------------------------------------------------------
+    @_in_backend_scope
     def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> Any:
         """Final states.
 
@@ -249,6 +279,7 @@ class Simulator:
         states = self._chunked(lambda xc: run(xc, weights), program, x)
         return self._to_output(states, single)
 
+    @_in_backend_scope
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> Any:
         """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant)."""
         program, x, weights, single = self._prepare(circuit, x, weights)
@@ -266,6 +297,7 @@ class Simulator:
         out = self._chunked(lambda xc: run(xc, weights), program, x)
         return self._to_output(out, single)
 
+    @_in_backend_scope
     def expval(
         self,
         circuit: Circuit,
@@ -301,6 +333,7 @@ class Simulator:
         values = values if is_list else values[:, 0]
         return self._to_output(values, single)
 
+    @_in_backend_scope
     def sample(
         self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None,
         wires: Sequence[int] | None = None,
@@ -320,6 +353,7 @@ class Simulator:
         bits = measurements.indices_to_bits(measurements.sample_indices(probabilities, shots, rng), k)
         return bits[0] if single else bits
 
+    @_in_backend_scope
     def jacobian(
         self,
         circuit: Circuit,

@@ -323,12 +323,12 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
                 Probe((_STEP,), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
-                long_wires=(1, 14), long_cost=100,
+                long_wires=(1, 14), long_cost=150,
             ),
             ExecutionPath(
                 "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
                 Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 80), cost=10,
-                long_wires=(1, 14), long_cost=100,
+                long_wires=(1, 14), long_cost=150,
             ),
             ExecutionPath(
                 "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _BASIC,

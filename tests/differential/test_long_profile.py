@@ -19,7 +19,7 @@ TOTAL_CIRCUITS = 10_000
 CHUNKS = 40
 PER_CHUNK = TOTAL_CIRCUITS // CHUNKS
 # one circuit in LARGE_EVERY has 13-18 wires (references there cost about a second)
-LARGE_EVERY = 100
+LARGE_EVERY = 200
 
 
 def _wires_for(index: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -68,7 +68,7 @@ def test_long_profile(chunk):
                 continue
             # expensive paths run their slow gradient methods (eager JAX sweeps) on short circuits only
             methods = path.jacobian_methods[:1] if path.cost >= 10 and length > 30 else None
-            _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 4 == 1, methods=methods)
+            _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 8 == 1, methods=methods)
     for path in PATHS:  # wide batches for the parallel row driver
         if path.name == "numba-rows-parallel" and chunk % 2 == 0:
             case = draw_case(7_000_000 + chunk, path.wires, path.ops, path.batch, mode=ANGLE_MODES[chunk % 6])

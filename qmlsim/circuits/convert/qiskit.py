@@ -411,15 +411,16 @@ class _FromQiskit:
 
 def _sympify(value: ParameterExpression) -> Any:
     """``value`` as a sympy expression whose symbols are named like the Qiskit parameters."""
+    import sympy  # noqa: PLC0415 - sympy comes with Qiskit's symbolic parameters
+
     try:
         expr = value.sympify()
-    except (AttributeError, TypeError):
+    except (AttributeError, TypeError, sympy.SympifyError):
         expr = NotImplemented
     if expr is not NotImplemented:
         return expr
     # Qiskit 2.x's sympify gives NotImplemented (or raises) for a power with a constant
     # base and a parametric exponent: parse the expression's text instead
-    import sympy  # noqa: PLC0415 - sympy comes with Qiskit's symbolic parameters
 
     text, names = str(value), {}
     for i, parameter in enumerate(sorted(value.parameters, key=lambda p: -len(p.name))):
