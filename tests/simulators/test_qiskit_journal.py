@@ -259,3 +259,50 @@ def test_lost_connection_keeps_the_job_for_resume(tmp_path):
     resumed = QiskitExecutor.resume(path, service, shots=SHOTS, sampler=sampler)
     resumed.probs(c, x=x)
     assert sampler.submitted == 1 and resumed.submissions == 0
+
+
+def test_resume_restores_the_recorded_options_and_never_pays_twice(tmp_path):
+    # the newcomer's trap: resume(path, backend) without the original shots=1000, seed=1
+    path = tmp_path / "run1.jsonl"
+    c, x = _circuit()
+    backend = AerSimulator()
+    first = QiskitExecutor(backend, shots=1000, seed=1, journal=path)
+    values = first.expval(c, Z(0), x=x)
+    jobs_before = len(Journal(path).jobs())
+    resumed = QiskitExecutor.resume(path, backend)
+    assert resumed.shots == 1000 and resumed.seed == 1
+    again = resumed.expval(c, Z(0), x=x)
+    assert resumed.submissions == 0 and len(Journal(path).jobs()) == jobs_before
+    np.testing.assert_array_equal(again, values)
+    with pytest.raises(ValueError, match="shots=1000"):
+        QiskitExecutor.resume(path, backend, shots=500)
+
+
+def test_the_same_work_under_other_options_raises_instead_of_resubmitting(tmp_path):
+    path = tmp_path / "run2.jsonl"
+    c, x = _circuit()
+    backend = AerSimulator()
+    QiskitExecutor(backend, shots=1000, seed=1, journal=path).expval(c, Z(0), x=x)
+    other = QiskitExecutor(backend, shots=4000, seed=1, journal=path)
+    with pytest.raises(ValueError, match=r"shots=1000 \(now 4000\)"):
+        other.expval(c, Z(0), x=x)
+    assert other.submissions == 0
+    other.expval(c, Z(0), x=x[:2])  # other work is not blocked
+    assert other.submissions == 1
+
+
+def test_estimate_reports_the_jobs_and_submits_nothing(tmp_path):
+    path = tmp_path / "plan.jsonl"
+    c, x = _circuit()
+    sampler = CountingSampler()
+    ex = QiskitExecutor(AerSimulator(), shots=300, sampler=sampler, journal=path, max_rows_per_job=3)
+    plan = ex.estimate("probs", c, x=x)
+    assert plan == {"primitive": "sampler", "jobs": 2, "reused_from_journal": 0, "rows": 4, "shots": 1200,
+                    "backend": ex.backend_name}
+    assert sampler.submitted == 0 and ex.submissions == 0 and Journal(path).jobs() == []
+    ex.probs(c, x=x)
+    assert sampler.submitted == 2
+    later = QiskitExecutor(AerSimulator(), shots=300, sampler=sampler, journal=path, max_rows_per_job=3)
+    assert later.estimate("probs", c, x=x)["reused_from_journal"] == 2
+    with pytest.raises(ValueError, match="unknown executor method"):
+        ex.estimate("_execute")

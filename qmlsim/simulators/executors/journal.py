@@ -85,6 +85,7 @@ class Journal:
         self.data_dir = self.path.with_name(self.path.stem + "_data")
         self._jobs: dict[str, dict[str, Any]] = {}
         self._previous: dict[tuple[str, int], list[str]] = {}
+        self.options: dict[str, Any] = {}  # the latest executor options recorded (record_options)
         for record in self._read():
             self._apply(record)
         # submissions written before this object existed, in order, per (task, chunk)
@@ -112,6 +113,9 @@ class Journal:
         return records
 
     def _apply(self, record: dict[str, Any]) -> None:
+        if record.get("event") == "options":
+            self.options = {k: v for k, v in record.items() if k not in ("event", "time")}
+            return
         job_id = record.get("job_id")
         if job_id is None:
             return
@@ -143,6 +147,13 @@ class Journal:
             job_id = queue.pop(0)
             if self._jobs[job_id]["status"] != "failed":
                 return job_id
+        return None
+
+    def conflict(self, work: str, task: str) -> dict[str, Any] | None:
+        """A job that did the same ``work`` under other options (another ``task``), or ``None``."""
+        for job in self._jobs.values():
+            if job.get("work") == work and job["task"] != task and job["status"] != "failed":
+                return dict(job)
         return None
 
     def parameters(self, job_id: str) -> np.ndarray:
@@ -188,8 +199,15 @@ class Journal:
         observables: list | None = None,
         shots: int | None = None,
         precision: float | None = None,
+        work: str | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        """Write a submitted job (its parameters to a ``.npy`` file first, then the journal line)."""
+        """Write a submitted job (its parameters to a ``.npy`` file first, then the journal line).
+
+        ``work`` identifies the computation apart from the options that change its
+        results (``options``: shots, seed...), so the same work asked for again under
+        other options is recognised (:meth:`conflict`).
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         name = f"{self._safe_name(job_id)}-parameters.npy"
         np.save(self.data_dir / name, np.asarray(parameters))
@@ -208,8 +226,15 @@ class Journal:
                 "observables": observables,
                 "shots": shots,
                 "precision": precision,
+                "work": work,
+                "options": options,
             }
         )
+
+    def record_options(self, options: dict[str, Any]) -> None:
+        """Record the executor options that change results (read back by ``QiskitExecutor.resume``)."""
+        if options != self.options:
+            self._append(dict(options, event="options"))
 
     def record_result(self, job_id: str, arrays: dict[str, np.ndarray]) -> None:
         """Store a finished job's result arrays and mark it ``done``."""

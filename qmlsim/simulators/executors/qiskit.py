@@ -85,6 +85,10 @@ class QiskitJobError(RuntimeError):
         self.journal = journal
 
 
+class _Planned(Exception):
+    """Raised inside a call run by :meth:`QiskitExecutor.estimate` where it would submit."""
+
+
 def _status_name(job: Any) -> str:
     status = job.status()
     return str(getattr(status, "name", status)).upper()
@@ -302,6 +306,7 @@ class QiskitExecutor:
         self._pass_manager = _pass_manager(backend, optimization_level, self.seed)
         self.submissions = 0
         self.resume_summary: dict[str, int] | None = None
+        self._planning: list[dict[str, Any]] | None = None  # set by estimate(): plan jobs, submit nothing
 
     def __deepcopy__(self, memo: dict) -> QiskitExecutor:
         # An executor is a handle on a backend (or Session) and one journal; scikit-learn's
@@ -317,6 +322,15 @@ class QiskitExecutor:
     def backend_name(self) -> str:
         name = getattr(self.backend, "name", None)
         return str(name() if callable(name) else name or type(self.backend).__name__)
+
+    @property
+    def result_options(self) -> dict[str, Any]:
+        """The options that change what the backend returns; the journal records them for :meth:`resume`."""
+        return {
+            "backend": self.backend_name, "shots": self.shots, "seed": self.seed,
+            "optimization_level": self.optimization_level, "max_rows_per_job": self.max_rows_per_job,
+            "max_executions_per_job": self.max_executions_per_job,
+        }
 
     # --- resume ------------------------------------------------------------------------
     @classmethod
@@ -344,9 +358,23 @@ class QiskitExecutor:
         path = os.fspath(journal)
         if not os.path.isfile(path):
             raise ValueError(f"no journal at {path}; pass the .jsonl file written by the interrupted run")
-        records = Journal(path).jobs()
+        journal_file = Journal(path)
+        records = journal_file.jobs()
         if not records:
             raise ValueError(f"the journal {path} records no submitted job; there is nothing to resume")
+        # the options the work was submitted with come back from the journal; passing a
+        # different value would make every call new work and submit it again
+        recorded = dict(journal_file.options) or {"shots": records[-1].get("shots")}
+        recorded.pop("backend", None)
+        for name, value in recorded.items():
+            if value is None and name != "seed":
+                continue
+            if name in options and options[name] != value:
+                raise ValueError(
+                    f"the journal {path} was written with {name}={value!r} but resume got {name}={options[name]!r}; "
+                    f"drop {name}= to resume the recorded work, or start a new journal to run it again"
+                )
+            options.setdefault(name, value)
         if callable(getattr(backend_or_service, "job", None)) and callable(getattr(backend_or_service, "backend", None)):
             service = backend_or_service
             backend = options.pop("backend", None) or service.backend(records[-1]["backend"])
@@ -466,6 +494,11 @@ class QiskitExecutor:
             "seed": seed, "rows_per_job": rows_per_job, "observables": observable_key,
         }
         task = task_hash(meta, values)
+        work = task_hash({k: meta[k] for k in ("primitive", "backend", "circuit", "observables")}, values)
+        if self._planning is not None:
+            self._plan(task, starts, values, rows_per_job, shots, kind, observables)
+        self._refuse_conflicting_options(work, task)
+        options = dict(self.result_options, shots=shots, seed=seed, rows_per_job=rows_per_job)
         results: list[dict[str, np.ndarray] | None] = [None] * len(starts)
         pending: list[tuple[int, str, Any]] = []
         progress = _Progress(self.progress, self.callback, len(starts))
@@ -488,10 +521,12 @@ class QiskitExecutor:
                 job_id = str(job.job_id())
                 self.submissions += 1
                 if self.journal is not None:
+                    self.journal.record_options(self.result_options)  # written once; resume reads it back
                     self.journal.record_submission(
                         job_id, task=task, chunk=chunk, primitive=kind, backend=self.backend_name,
                         circuit=compiled.structure, parameters=part, rows=(start, start + part.shape[0]),
                         observables=labels, shots=shots, precision=precision if kind == "estimator" else None,
+                        work=work, options=options,
                     )
                 progress.emit("submitted", job_id, "SUBMITTED")
                 pending.append((chunk, job_id, job))
@@ -538,6 +573,72 @@ class QiskitExecutor:
                 journal=None if self.journal is None else self.journal.path,
             ) from error
         return results  # type: ignore[return-value]
+
+    def _refuse_conflicting_options(self, work: str, task: str) -> None:
+        """Raise if the journal holds this work done under other options (it would be paid for twice)."""
+        if self.journal is None:
+            return
+        earlier = self.journal.conflict(work, task)
+        if earlier is None:
+            return
+        before = earlier.get("options") or {"shots": earlier.get("shots")}
+        now = dict(self.result_options, rows_per_job=None)
+        differ = [f"{k}={before[k]!r} (now {now.get(k)!r})" for k in before if k in now and before[k] != now.get(k)
+                  and k != "rows_per_job"] or [f"rows per job {before.get('rows_per_job')!r}"]
+        raise ValueError(
+            f"the journal {self.journal.path} already holds this work (job {earlier['job_id']}) done with "
+            f"{', '.join(differ)}; resume it with QiskitExecutor.resume({str(self.journal.path)!r}, backend) "
+            "(which restores the recorded options), or pass journal=False or a new journal to pay for it again"
+        )
+
+    def _plan(self, task: str, starts: list[int], values: np.ndarray, rows_per_job: int, shots: int, kind: str,
+              observables: Any) -> None:
+        """Record what this batch would submit (for :meth:`estimate`) and stop before submitting."""
+        reusable = 0
+        if self.journal is not None:
+            reusable = sum(1 for chunk in range(len(starts)) if self.journal._previous.get((task, chunk)))
+        per_row = shots * int(np.prod(values.shape[1:-1], dtype=int)) * (len(observables) if observables else 1)
+        self._planning.append({
+            "primitive": kind, "jobs": len(starts) - reusable, "reused_from_journal": reusable,
+            "rows": int(values.shape[0]), "shots": int(per_row * values.shape[0]),
+            "backend": self.backend_name,
+        })
+        raise _Planned
+
+    def estimate(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """What ``method(*args, **kwargs)`` would submit, without submitting anything.
+
+        Args:
+            method: ``"expval"``, ``"probs"``, ``"sample"``, ``"jacobian"`` (or their ``_with_error`` forms).
+            *args, **kwargs: the call's arguments.
+
+        Returns:
+            ``{"primitive", "jobs", "reused_from_journal", "rows", "shots", "backend"}`` for the
+            first batch of jobs the call would send: new jobs, jobs the journal already
+            holds, parameter rows, and total shots (shots x rows x observables).
+
+        Example:
+            >>> from qiskit_aer import AerSimulator
+            >>> from qmlsim.circuits import Circuit, Z
+            >>> c = Circuit(1); x = c.inputs(1); _ = c.rx(x[0], 0)
+            >>> ex = QiskitExecutor(AerSimulator(), shots=1000, journal=False)
+            >>> plan = ex.estimate("expval", c, Z(0), x=[[0.1], [0.2], [0.3]])
+            >>> plan["jobs"], plan["shots"], ex.submissions
+            (1, 3000, 0)
+        """
+        call = getattr(self, method, None)
+        if method.startswith("_") or not callable(call):
+            raise ValueError(f"unknown executor method {method!r}; use expval, probs, sample or jacobian")
+        self._planning = []
+        try:
+            call(*args, **kwargs)
+        except _Planned:
+            pass
+        finally:
+            planned, self._planning = self._planning, None
+        if not planned:
+            return {"primitive": None, "jobs": 0, "reused_from_journal": 0, "rows": 0, "shots": 0, "backend": self.backend_name}
+        return planned[0]
 
     def _journal_hint(self) -> str:
         if self.journal is None:
