@@ -265,3 +265,41 @@ def test_models_share_the_executor_instead_of_copying_it():
     ex = _aer()
     assert copy.deepcopy(ex) is ex
     assert copy.deepcopy({"device": ex})["device"] is ex
+
+
+def test_ibm_backends_use_the_client_side_primitives_without_deprecation_warnings(tmp_path):
+    import warnings
+
+    runtime = pytest.importorskip("qiskit_ibm_runtime")
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    from qmlsim.simulators.executors.journal import Journal
+
+    has_executor = hasattr(runtime, "executor_sampler") or _importable("qiskit_ibm_runtime.executor_sampler")
+    c = Circuit(2)
+    x = c.inputs(1)
+    c.ry(x[0], 0).cx(0, 1)
+    path = tmp_path / "fake.jsonl"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = QiskitExecutor(FakeManilaV2(), shots=1000, seed=3, journal=path)
+        values = ex.expval(c, Z(1), x=np.array([[0.0], [np.pi]]))
+        bits = ex.sample(c, 500, x=np.array([np.pi]))
+    deprecations = [w for w in caught if issubclass(w.category, DeprecationWarning) and "qiskit_ibm_runtime" in str(w.message) + w.filename]
+    assert not deprecations, [str(w.message) for w in deprecations]
+    np.testing.assert_allclose(values, [1.0, -1.0], atol=0.2)
+    np.testing.assert_allclose(bits.mean(axis=0), [1.0, 1.0], atol=0.15)
+    sampler, estimator = ex._primitives[3]
+    if has_executor:
+        assert type(sampler).__module__.startswith("qiskit_ibm_runtime.executor_sampler")
+        assert type(estimator).__module__.startswith("qiskit_ibm_runtime.executor_estimator")
+    assert len(Journal(path).jobs()) == 2 and all(j["status"] == "done" for j in Journal(path).jobs())
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False

@@ -149,9 +149,14 @@ def _is_local_runtime_backend(backend: Any) -> bool:
 
 def _runtime_primitives(mode: Any, seed: int | None, local: bool) -> tuple[Any, Any]:
     runtime = require("qiskit_ibm_runtime", "qiskit-ibm-runtime")
-    # the V2 class names moved between releases: take whichever this release has
-    sampler_cls = getattr(runtime, "SamplerV2", None) or runtime.Sampler
-    estimator_cls = getattr(runtime, "EstimatorV2", None) or runtime.Estimator
+    try:
+        # qiskit-ibm-runtime >= 0.50: the client-side primitives (the V2 classes below are deprecated there)
+        from qiskit_ibm_runtime.executor_estimator import Estimator as estimator_cls  # noqa: PLC0415, N813
+        from qiskit_ibm_runtime.executor_sampler import Sampler as sampler_cls  # noqa: PLC0415, N813
+    except ImportError:
+        # older releases: the V2 class names moved between them, take whichever this one has
+        sampler_cls = getattr(runtime, "SamplerV2", None) or runtime.Sampler
+        estimator_cls = getattr(runtime, "EstimatorV2", None) or runtime.Estimator
     sampler, estimator = sampler_cls(mode=mode), estimator_cls(mode=mode)
     if seed is not None and local:
         # local testing mode reads the simulator seed; hardware has none. Runtime skips seed 0.
