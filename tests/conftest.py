@@ -15,3 +15,19 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _global_jax_configuration_unchanged():
+    """No qmlsim call (and no test) may switch JAX's process-wide x64 flag: each test must leave it as it found it."""
+    jax = sys.modules.get("jax")
+    before = None if jax is None else bool(jax.config.jax_enable_x64)
+    yield
+    jax = sys.modules.get("jax")
+    if jax is not None and before is not None:
+        assert bool(jax.config.jax_enable_x64) == before, "jax_enable_x64 was changed process-wide during this test"

@@ -68,14 +68,14 @@ def test_symbols_and_constness():
 
 def test_evaluation_namespaces_agree():
     import jax
-
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
     e = ex.arccos(0.3 * ex.cos(x0 * w0)) + (1.5 + ex.sin(x1)) ** 2 / (2 + ex.cos(w1))
     x = np.array([[0.1, 0.2], [0.3, -0.4]])
     w = np.array([0.7, -0.9])
-    np.testing.assert_allclose(np.asarray(e.evaluate(jnp.asarray(x), jnp.asarray(w), jnp)), e.evaluate(x, w), rtol=1e-14)
+    with jax.enable_x64(True):  # scoped: a global switch would leak into other tests of this worker
+        value = np.asarray(e.evaluate(jnp.asarray(x), jnp.asarray(w), jnp))
+    np.testing.assert_allclose(value, e.evaluate(x, w), rtol=1e-14)
 
 
 def test_compile_expressions_returns_all_values():

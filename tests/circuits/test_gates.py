@@ -98,8 +98,6 @@ def test_mixed_scalar_and_batched_angles_broadcast(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_complex64_and_jax(name):
     import jax
-
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
     rng = np.random.default_rng(8)
@@ -107,8 +105,9 @@ def test_complex64_and_jax(name):
     m64 = GATES[name].matrix(params, np, np.complex64)
     assert np.asarray(m64).dtype == np.complex64
     np.testing.assert_allclose(m64, matrix(name, params), atol=1e-6)
-    mj = GATES[name].matrix([jnp.asarray(p) for p in params], jnp, jnp.complex128)
-    np.testing.assert_allclose(np.asarray(mj), matrix(name, params), atol=ATOL)
+    with jax.enable_x64(True):  # scoped: a global switch would leak into other tests of this worker
+        mj = np.asarray(GATES[name].matrix([jnp.asarray(p) for p in params], jnp, jnp.complex128))
+    np.testing.assert_allclose(mj, matrix(name, params), atol=ATOL)
 
 
 @pytest.mark.parametrize("name", PARAMETRIC)

@@ -245,6 +245,11 @@ def test_jax_jit_grad_vmap_through_expval_and_no_recompile():
     import jax
     import jax.numpy as jnp
 
+    with jax.enable_x64(True):  # tracing a complex128 JAX simulator needs the user's x64
+        _jit_grad_vmap(jax, jnp)
+
+
+def _jit_grad_vmap(jax, jnp):
     sim = Simulator(backend="jax")
     c = example_circuit()
     rng = np.random.default_rng(6)
@@ -280,8 +285,32 @@ def test_jax_long_circuit_uses_scan_and_matches_numpy():
             c.cx(0, 1).cz(1, 2).crx(w[k], 2, 3).ccx(0, 1, 3)
     theta = np.random.default_rng(7).normal(size=120)
     expected = Simulator().expval(c, [Z(0), X(3)], weights=theta)
-    got = jax.jit(lambda t: Simulator(backend="jax").expval(c, [Z(0), X(3)], weights=t))(theta)
+    with jax.enable_x64(True):
+        got = jax.jit(lambda t: Simulator(backend="jax").expval(c, [Z(0), X(3)], weights=t))(theta)
     np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_jax_simulator_leaves_the_global_jax_configuration_alone():
+    import jax
+    import jax.numpy as jnp
+
+    c = example_circuit()
+    x = np.random.default_rng(3).uniform(0, 2 * np.pi, (4, 2))
+    w = np.array([0.3, -0.2, 0.9])
+    before = bool(jax.config.jax_enable_x64)
+    sim = Simulator(backend="jax")
+    eager = np.asarray(sim.expval(c, Z(0) @ Z(1), x=x, weights=w))
+    np.testing.assert_allclose(eager, Simulator().expval(c, Z(0) @ Z(1), x=x, weights=w), atol=1e-12)  # full precision
+    assert bool(jax.config.jax_enable_x64) == before
+    if not before:
+        assert jnp.array(1.0).dtype == jnp.float32
+        with pytest.raises(ValueError, match='jax.config.update\\("jax_enable_x64", True\\)'):
+            jax.grad(lambda v: sim.expval(c, Z(0), x=jnp.asarray(x), weights=v).sum())(jnp.asarray(w))
+    # complex64 needs no 64-bit types: traced and differentiated as it is
+    single = Simulator(backend="jax", dtype="complex64")
+    grad = jax.grad(lambda v: single.expval(c, Z(0), x=jnp.asarray(x, jnp.float32), weights=v).sum())(jnp.asarray(w, jnp.float32))
+    fd = Simulator().jacobian(c, Z(0), x=x, weights=w, method="finite-diff").sum(0)
+    np.testing.assert_allclose(np.asarray(grad), fd, atol=2e-4)
 
 
 def test_jax_bridge_gradients_match_finite_differences():
@@ -293,13 +322,14 @@ def test_jax_bridge_gradients_match_finite_differences():
     c = example_circuit()
     f = jax_expval(Simulator(), c, [Z(0), X(1)])
     rng = np.random.default_rng(8)
-    x = jnp.asarray(rng.uniform(0, 2 * np.pi, (3, 2)))
-    w = jnp.asarray(rng.normal(size=3))
+    with jax.enable_x64(True):  # the user's JAX code in 64 bits; without it the bridge returns float32
+        x = jnp.asarray(rng.uniform(0, 2 * np.pi, (3, 2)))
+        w = jnp.asarray(rng.normal(size=3))
 
-    def loss(xv, wv):
-        return jnp.sum(f(xv, wv) ** 2)
+        def loss(xv, wv):
+            return jnp.sum(f(xv, wv) ** 2)
 
-    gx, gw = jax.grad(loss, argnums=(0, 1))(x, w)
+        gx, gw = jax.grad(loss, argnums=(0, 1))(x, w)
     h = 1e-6
 
     def host_loss(xv, wv):
