@@ -439,7 +439,8 @@ def fidelity_gram(
     ux, inv_x = _unique_rows(x)
     uy, inv_y = (ux, inv_x) if symmetric else _unique_rows(y)
     if _is_statevector_device(device):
-        with _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
+        # the device's backend scope: a complex128 JAX simulator computes in 64 bits only inside it
+        with device.backend.scope(), _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
             sx = _states(feature_map, ux, weights, device, fast_path)
             sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
             xp = device.backend.xp

@@ -219,11 +219,12 @@ def test_jitted_equals_eager_and_differentiates():
     def loss(weights):
         return sim.expval(c, obs, x=jnp.asarray(x), weights=weights).sum()
 
-    eager = float(loss(jnp.asarray(w)))
-    jitted = float(jax.jit(loss)(jnp.asarray(w)))
+    with jax.enable_x64(True):  # tracing a complex128 JAX simulator needs the user's x64
+        eager = float(loss(jnp.asarray(w)))
+        jitted = float(jax.jit(loss)(jnp.asarray(w)))
+        grad = np.asarray(jax.jit(jax.grad(loss))(jnp.asarray(w)))
     assert jitted == pytest.approx(eager, abs=1e-12)
     matrices = [obs.matrix(3)]
     assert eager == pytest.approx(sum(reference_expvals(c, row, w, matrices)[0] for row in x), abs=1e-10)
-    grad = np.asarray(jax.jit(jax.grad(loss))(jnp.asarray(w)))
     expected = reference_jacobian(c, [obs], x, w, "weights").sum(axis=(0, 1))
     np.testing.assert_allclose(grad, expected, atol=1e-6)
