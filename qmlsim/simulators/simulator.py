@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -36,12 +37,10 @@ KERNELS = ("auto", "numba", "array")
 
 
 def _is_tracer(value: Any) -> bool:
-    try:
-        import jax  # noqa: PLC0415
-
-        return isinstance(value, jax.core.Tracer)
-    except ImportError:  # pragma: no cover
-        return False
+    # a value can be a tracer only once JAX is imported: never import it here (a NumPy
+    # user would pay JAX's import time on the first call)
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(value, jax.core.Tracer)
 
 
 def _jax_x64_enabled() -> bool:
@@ -204,6 +203,12 @@ class Simulator:
         return plan
 
     def _host_checked(self, value: Any, name: str) -> Any:
+        if _is_tracer(value):
+            raise TypeError(
+                f"{name} is a JAX tracer (this call is inside jax.grad, jax.jit or jax.vmap), but this simulator runs on "
+                f"the {self.backend.name!r} backend, which JAX cannot trace: use Simulator(backend=\"jax\"), or wrap "
+                "this simulator with qmlsim.simulators.jax_expval(simulator, circuit, observables) for a custom gradient"
+            )
         plain = isinstance(value, (np.ndarray, list, tuple, float, int, np.generic))
         host = np.asarray(value) if plain else self.backend.to_host(value)
         if host.dtype.kind == "c":

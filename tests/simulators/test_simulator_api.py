@@ -383,3 +383,14 @@ def test_simulator_pickles_and_copies_by_backend_name():
             assert (twin.backend.name, twin.dtype) == (sim.backend.name, sim.dtype)
             expected = np.stack([qiskit_example_state(row, theta) for row in x])
             np.testing.assert_allclose(host(twin.statevector(c, x=x, weights=theta)), expected, atol=1e-5)
+
+
+def test_a_numpy_simulator_under_jax_grad_says_what_to_use():
+    import jax
+    import jax.numpy as jnp
+
+    c = Circuit(1)
+    w = c.weights(1)
+    c.ry(w[0], 0)
+    with pytest.raises(TypeError, match='backend="jax".*jax_expval'):
+        jax.grad(lambda v: Simulator().expval(c, Z(0), weights=v).sum())(jnp.array([0.3]))
