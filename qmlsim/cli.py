@@ -130,7 +130,8 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     except (ImportError, AttributeError) as err:
         sys.stderr.write(f"qmlsim: experiment {args.name!r} is not available in this install ({target}): {err}\n")
         return 1
-    out_dir = args.out or str(Path("experiments_out") / args.name)
+    # a quick check writes beside the full run's outputs, never over them
+    out_dir = args.out or str(Path("experiments_out") / (f"{args.name}-quick" if args.quick else args.name))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     summary = run(out_dir=out_dir, quick=args.quick)
@@ -166,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     experiment = sub.add_parser("experiment", help=f"run an experiment: {', '.join(sorted(EXPERIMENTS))}")
     experiment.add_argument("name", help=f"one of: {', '.join(sorted(EXPERIMENTS))}")
-    experiment.add_argument("--out", default=None, help="output directory (default: experiments_out/NAME)")
+    experiment.add_argument("--out", default=None, help="output directory (default: experiments_out/NAME, or NAME-quick with --quick)")
     experiment.add_argument("--quick", action="store_true", help="small settings for a fast check")
     experiment.set_defaults(func=_cmd_experiment)
 

@@ -197,7 +197,11 @@ class Circuit:
         Inputs are shared by default (``other``'s ``x[i]`` is this circuit's ``x[i]``:
         a feature map re-uploaded twice reads the same features); weights are new by
         default (appended after this circuit's weights: two trainable blocks do not
-        share angles). Returns ``self``.
+        share angles).
+
+        This **modifies the circuit in place** and returns ``self`` (Qiskit's
+        ``QuantumCircuit.compose`` returns a new circuit instead); for a new circuit
+        write ``c.copy().compose(other)``.
         """
         if wires is None and other.num_wires > self.num_wires:
             raise ValueError(
@@ -293,57 +297,75 @@ class Circuit:
 
     # --- gate methods (Qiskit's names; angles first, then wires) -------------
     def i(self, wire: int) -> Circuit:
+        """Identity on ``wire`` (kept in the circuit, e.g. as a placeholder)."""
         return self.gate("i", wire)
 
     def id(self, wire: int) -> Circuit:
+        """Identity on ``wire`` (Qiskit's name for :meth:`i`)."""
         return self.gate("i", wire)
 
     def x(self, wire: int) -> Circuit:
+        """Pauli X (NOT) on ``wire``."""
         return self.gate("x", wire)
 
     def y(self, wire: int) -> Circuit:
+        """Pauli Y on ``wire``."""
         return self.gate("y", wire)
 
     def z(self, wire: int) -> Circuit:
+        """Pauli Z on ``wire``."""
         return self.gate("z", wire)
 
     def h(self, wire: int) -> Circuit:
+        """Hadamard on ``wire``."""
         return self.gate("h", wire)
 
     def s(self, wire: int) -> Circuit:
+        """S = diag(1, i) on ``wire``."""
         return self.gate("s", wire)
 
     def sdg(self, wire: int) -> Circuit:
+        """S^dagger = diag(1, -i) on ``wire``."""
         return self.gate("sdg", wire)
 
     def t(self, wire: int) -> Circuit:
+        """T = diag(1, e^{i pi/4}) on ``wire``."""
         return self.gate("t", wire)
 
     def tdg(self, wire: int) -> Circuit:
+        """T^dagger on ``wire``."""
         return self.gate("tdg", wire)
 
     def sx(self, wire: int) -> Circuit:
+        """sqrt(X) on ``wire``."""
         return self.gate("sx", wire)
 
     def sxdg(self, wire: int) -> Circuit:
+        """sqrt(X)^dagger on ``wire``."""
         return self.gate("sxdg", wire)
 
     def rx(self, theta: Any, wire: int) -> Circuit:
+        """RX(theta) = exp(-i theta X / 2) on ``wire``; ``theta`` a number or an expression of inputs/weights."""
         return self.gate("rx", theta, wire)
 
     def ry(self, theta: Any, wire: int) -> Circuit:
+        """RY(theta) = exp(-i theta Y / 2) on ``wire``."""
         return self.gate("ry", theta, wire)
 
     def rz(self, theta: Any, wire: int) -> Circuit:
+        """RZ(theta) = exp(-i theta Z / 2) on ``wire``."""
         return self.gate("rz", theta, wire)
 
     def p(self, theta: Any, wire: int) -> Circuit:
+        """Phase gate diag(1, e^{i theta}) on ``wire``."""
         return self.gate("p", theta, wire)
 
     def u(self, theta: Any, phi: Any, lam: Any, wire: int) -> Circuit:
+        """Qiskit's U(theta, phi, lam) on ``wire``."""
         return self.gate("u", theta, phi, lam, wire)
 
     def u3(self, theta: Any, phi: Any, lam: Any, wire: int) -> Circuit:
+        """Qiskit's U3(theta, phi, lam) (the same matrix as :meth:`u`) on ``wire``."""
         return self.gate("u3", theta, phi, lam, wire)
 
     def rot(self, phi: Any, theta: Any, omega: Any, wire: int) -> Circuit:
@@ -351,51 +373,67 @@ class Circuit:
         return self.gate("rot", phi, theta, omega, wire)
 
     def cx(self, control: int, target: int) -> Circuit:
+        """Controlled X (CNOT) from ``control`` to ``target``."""
         return self.gate("cx", control, target)
 
     def cnot(self, control: int, target: int) -> Circuit:
+        """Controlled X (alias of :meth:`cx`)."""
         return self.gate("cx", control, target)
 
     def cy(self, control: int, target: int) -> Circuit:
+        """Controlled Y."""
         return self.gate("cy", control, target)
 
     def cz(self, control: int, target: int) -> Circuit:
+        """Controlled Z."""
         return self.gate("cz", control, target)
 
     def ch(self, control: int, target: int) -> Circuit:
+        """Controlled Hadamard."""
         return self.gate("ch", control, target)
 
     def swap(self, wire1: int, wire2: int) -> Circuit:
+        """Swap two wires."""
         return self.gate("swap", wire1, wire2)
 
     def iswap(self, wire1: int, wire2: int) -> Circuit:
+        """iSWAP: swap with a phase i on the swapped states."""
         return self.gate("iswap", wire1, wire2)
 
     def crx(self, theta: Any, control: int, target: int) -> Circuit:
+        """Controlled RX(theta)."""
         return self.gate("crx", theta, control, target)
 
     def cry(self, theta: Any, control: int, target: int) -> Circuit:
+        """Controlled RY(theta)."""
         return self.gate("cry", theta, control, target)
 
     def crz(self, theta: Any, control: int, target: int) -> Circuit:
+        """Controlled RZ(theta)."""
         return self.gate("crz", theta, control, target)
 
     def cp(self, theta: Any, control: int, target: int) -> Circuit:
+        """Controlled phase diag(1, 1, 1, e^{i theta})."""
         return self.gate("cp", theta, control, target)
 
     def rxx(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        """RXX(theta) = exp(-i theta X X / 2) on two wires."""
         return self.gate("rxx", theta, wire1, wire2)
 
     def ryy(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        """RYY(theta) = exp(-i theta Y Y / 2) on two wires."""
         return self.gate("ryy", theta, wire1, wire2)
 
     def rzz(self, theta: Any, wire1: int, wire2: int) -> Circuit:
+        """RZZ(theta) = exp(-i theta Z Z / 2) on two wires."""
         return self.gate("rzz", theta, wire1, wire2)
 
     def ccx(self, control1: int, control2: int, target: int) -> Circuit:
+        """Toffoli: X on ``target`` when both controls are 1."""
         return self.gate("ccx", control1, control2, target)
 
     def cswap(self, control: int, target1: int, target2: int) -> Circuit:
+        """Fredkin: swap ``target1`` and ``target2`` when ``control`` is 1."""
         return self.gate("cswap", control, target1, target2)
 
 
