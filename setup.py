@@ -35,6 +35,12 @@ TEST = [
     "qkan>=0.2.3",
 ]
 BENCH = TEST + ["qulacs>=0.6"]
+DOCS = [
+    "sphinx>=7.3",
+    "myst-parser>=3.0",  # the Markdown pages as they are
+    "sphinx-gallery>=0.16",  # runnable examples (examples/*.py)
+    "pydata-sphinx-theme>=0.15",
+]
 
 setup(
     name="qmlsim",
@@ -51,6 +57,9 @@ setup(
         "ibm": ["qiskit-ibm-runtime>=0.30"],
         "test": TEST,
         "bench": BENCH,
+        "docs": DOCS,
+        "distributed": ["dask>=2024.8", "distributed>=2024.8", "zarr>=2.18"],
+        "rl": ["gymnasium>=0.29", "minigrid>=2.3"],
     },
     entry_points={
         "console_scripts": ["qmlsim=qmlsim.cli:main"],
