@@ -15,9 +15,9 @@ from qmlsim.circuits.observables import Observable
 
 __all__ = ["Executor", "EXECUTION_PATHS"]
 
-# Every way this layer computes a result. The differential test harness
-# (tests/differential/paths.py) registers each name and fails while one is missing:
-# a new path (fusion, a kernel family, a distributed executor) is added here and there.
+#: Every way this layer computes a result, name -> description. The differential test
+#: harness (``tests/differential/paths.py``) registers each name and fails while one is
+#: missing: a new path (fusion, a kernel family, a distributed executor) is added here and there.
 EXECUTION_PATHS: dict[str, str] = {
     "numba-rows": "numba kernels, small states: rows simulated serially, op by op in cache",
     "numba-rows-parallel": "numba kernels, small states: row blocks in parallel (prange) above 2**21 updates",

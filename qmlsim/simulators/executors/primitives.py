@@ -262,7 +262,7 @@ class QmlsimEstimator(BaseEstimatorV2):
         return self._seed
 
     def run(self, pubs: Iterable[Any], *, precision: float | None = None) -> PrimitiveJob:
-        """Estimate every PUB ``(circuit, observables, parameter_values?, precision?)``; returns a job of ``PubResult``s."""
+        """Estimate every PUB ``(circuit, observables[, parameter_values[, precision]])``; returns a job of ``PubResult`` objects."""
         precision = self._default_precision if precision is None else _check_precision(precision)
         coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
         job = PrimitiveJob(self._run, coerced)

@@ -615,7 +615,8 @@ class QiskitExecutor:
 
         Args:
             method: ``"expval"``, ``"probs"``, ``"sample"``, ``"jacobian"`` (or their ``_with_error`` forms).
-            *args, **kwargs: the call's arguments.
+            args: the call's positional arguments.
+            kwargs: the call's keyword arguments.
 
         Returns:
             ``{"primitive", "jobs", "reused_from_journal", "rows", "shots", "backend"}`` for the
