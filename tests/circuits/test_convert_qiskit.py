@@ -252,3 +252,21 @@ def test_importing_the_converters_needs_numpy_only():
         "assert not {'qiskit', 'pennylane'} & set(sys.modules), sorted(m for m in sys.modules if m in ('qiskit', 'pennylane'))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_round_trip_with_split_parameters_restores_inputs_and_weights():
+    from tests import reference as ref
+
+    c = Circuit(2)
+    x, w = c.inputs(2), c.weights(3)
+    c.ry(x[0] * w[0], 0).cx(0, 1).rz(w[2] + x[1], 1).rx(w[1], 0)
+    back = from_qiskit(to_qiskit(c), parameters="split")
+    assert (back.num_inputs, back.num_weights) == (2, 3)
+    xs, ws = np.array([[0.1, 0.2], [0.3, -0.4]]), np.array([0.5, 0.6, -0.7])
+    for row in xs:
+        state = ref.dense_statevector(back, row, ws)
+        np.testing.assert_allclose(abs(np.vdot(state, ref.dense_statevector(c, row, ws))), 1.0, atol=1e-12)
+    foreign = QuantumCircuit(1)
+    foreign.rx(Parameter("theta"), 0)
+    with pytest.raises(ValueError, match='parameters="inputs"'):
+        from_qiskit(foreign, parameters="split")

@@ -282,7 +282,10 @@ def from_qiskit(qc: QuantumCircuit, parameters: str = "inputs") -> Circuit:
         qc: the circuit (qubit ``i`` becomes wire ``i``).
         parameters: ``"inputs"`` (default) makes the ``k``-th entry of
             ``qc.parameters`` the input ``x[k]``, so each row of a PUB's parameter
-            values is an input row; ``"weights"`` makes it the weight ``w[k]``.
+            values is an input row; ``"weights"`` makes it the weight ``w[k]``;
+            ``"split"`` restores the inputs and weights of a circuit written by
+            :func:`to_qiskit` (its parameter vectors ``x`` and ``w``), so
+            ``from_qiskit(to_qiskit(c), parameters="split")`` has ``c``'s inputs and weights.
 
     Returns:
         The circuit; see the module docstring for how measurements, unknown gates and
@@ -304,19 +307,42 @@ def from_qiskit(qc: QuantumCircuit, parameters: str = "inputs") -> Circuit:
     """
     if not isinstance(qc, QuantumCircuit):
         raise TypeError(f"from_qiskit expects a qiskit QuantumCircuit, got {type(qc).__name__}")
-    if parameters not in ("inputs", "weights"):
-        raise ValueError(f"parameters must be 'inputs' or 'weights', got {parameters!r}")
+    if parameters not in ("inputs", "weights", "split"):
+        raise ValueError(f"parameters must be 'inputs', 'weights' or 'split', got {parameters!r}")
     out = Circuit(qc.num_qubits)
-    kind = "x" if parameters == "inputs" else "w"
     params = list(qc.parameters)
-    if kind == "x":
-        out.inputs(len(params))
+    if parameters == "split":
+        symbols = _split_symbols(params, out)
     else:
-        out.weights(len(params))
-    symbols = {p.name: Symbol(kind, k) for k, p in enumerate(params)}
+        kind = "x" if parameters == "inputs" else "w"
+        if kind == "x":
+            out.inputs(len(params))
+        else:
+            out.weights(len(params))
+        symbols = {p.name: Symbol(kind, k) for k, p in enumerate(params)}
     converter = _FromQiskit(out, symbols)
     converter.circuit(qc, list(range(qc.num_qubits)), ())
     return out
+
+
+def _split_symbols(params: list, out: Circuit) -> dict[str, Symbol]:
+    """Symbols for the ``x[i]`` / ``w[j]`` parameter vectors that :func:`to_qiskit` writes; sizes set on ``out``."""
+    symbols: dict[str, Symbol] = {}
+    sizes = {"x": 0, "w": 0}
+    for p in params:
+        vector = getattr(p, "vector", None)
+        name = None if vector is None else vector.name
+        if name not in (INPUTS_NAME, WEIGHTS_NAME):
+            raise ValueError(
+                f'parameters="split" needs the parameter vectors {INPUTS_NAME!r} and {WEIGHTS_NAME!r} written by '
+                f'to_qiskit, but the circuit has parameter {p.name!r}; use parameters="inputs" or "weights"'
+            )
+        kind = "x" if name == INPUTS_NAME else "w"
+        symbols[p.name] = Symbol(kind, p.index)
+        sizes[kind] = max(sizes[kind], p.index + 1, len(vector))
+    out.inputs(sizes["x"])
+    out.weights(sizes["w"])
+    return symbols
 
 
 class _FromQiskit:
