@@ -343,7 +343,7 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "jax-bridge", dtype, lambda d=dtype: JaxBridge(d), frozenset({EXPVAL, HERMITIAN, JACOBIAN}),
                 Probe(("qmlsim.simulators.simulator:Simulator.expval", "qmlsim.simulators.simulator:Simulator.jacobian")),
-                ("adjoint",), wires=(1, 8), cost=5,
+                ("adjoint",), wires=(1, 8), cost=5, long_cost=50,
             ),
             ExecutionPath(
                 "pennylane-device", dtype, lambda d=dtype: _pennylane_device(d),
