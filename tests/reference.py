@@ -364,6 +364,26 @@ def random_expression(rng: np.random.Generator, num_inputs: int, num_weights: in
     return -a
 
 
+def random_observable(rng: np.random.Generator, num_wires: int, hermitian: bool | None = None) -> Any:
+    """A random sum of 1-3 Pauli words (1-3 letters, coefficients in [-1, 1]), plus a random
+    Hermitian term on 1-2 wires when ``hermitian`` (``None``: with probability 1/2)."""
+    from qmlsim.circuits import Hermitian, Observable
+
+    obs = Observable([])
+    for _ in range(int(rng.integers(1, 4))):
+        k = int(rng.integers(1, min(3, num_wires) + 1))
+        wires = rng.choice(num_wires, k, replace=False).tolist()
+        letters = "".join(rng.choice(list("XYZ"), k))
+        obs = obs + Observable.from_list([(letters, wires, float(rng.uniform(-1, 1)))])
+    if hermitian is None:
+        hermitian = bool(rng.random() < 0.5)
+    if hermitian:
+        k = int(rng.integers(1, min(2, num_wires) + 1))
+        a = rng.normal(size=(2**k, 2**k)) + 1j * rng.normal(size=(2**k, 2**k))
+        obs = obs + 0.3 * Hermitian(a + a.conj().T, rng.choice(num_wires, k, replace=False).tolist())
+    return obs
+
+
 def random_circuit(
     rng: np.random.Generator | int,
     num_wires: int,

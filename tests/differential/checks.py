@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy import stats as scipy_stats
 
-from qmlsim.circuits import Circuit, Hermitian, Observable
+from qmlsim.circuits import Circuit, Observable
 from qmlsim.circuits import expressions as ex
 from qmlsim.circuits.observables import HermitianTerm
 from tests import reference as ref
@@ -85,20 +85,6 @@ class Case:
         return f"Case(seed={self.seed}, mode={self.mode!r}, wires={c.num_wires}, ops={len(c.ops)})"
 
 
-def random_observable(rng: np.random.Generator, num_wires: int, hermitian: bool) -> Observable:
-    obs = Observable([])
-    for _ in range(int(rng.integers(1, 4))):
-        k = int(rng.integers(1, min(3, num_wires) + 1))
-        wires = rng.choice(num_wires, k, replace=False).tolist()
-        letters = "".join(rng.choice(list("XYZ"), k))
-        obs = obs + Observable.from_list([(letters, wires, float(rng.uniform(-1, 1)))])
-    if hermitian:
-        k = int(rng.integers(1, min(2, num_wires) + 1))
-        a = rng.normal(size=(2**k, 2**k)) + 1j * rng.normal(size=(2**k, 2**k))
-        obs = obs + 0.3 * Hermitian(a + a.conj().T, rng.choice(num_wires, k, replace=False).tolist())
-    return obs
-
-
 def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: int, mode: str | None = None,
               hermitian: bool = True) -> Case:
     """A random circuit with ``wires[0]..wires[1]`` wires and ``ops[0]..ops[1]`` ops."""
@@ -114,7 +100,7 @@ def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: in
         c.append(op)
     x = rng.uniform(-2, 2, (batch, c.num_inputs))
     w = rng.uniform(-2, 2, c.num_weights)
-    observables = [random_observable(rng, n, hermitian and rng.random() < 0.5) for _ in range(2)]
+    observables = [ref.random_observable(rng, n, hermitian and rng.random() < 0.5) for _ in range(2)]
     return Case(seed, mode, c, x, w, observables)
 
 

@@ -234,6 +234,12 @@ class ExecutionPath:
         """Wires the path takes in the long profile (default: those of the fast profile)."""
         return self.wires if self.long_wires is None else self.long_wires
 
+    def enter(self, monkeypatch: Any) -> collections.Counter:
+        """Set the path up under ``monkeypatch`` and install its probe; returns the probe's counter."""
+        if self.setup is not None:
+            self.setup(monkeypatch)
+        return self.probe.install(monkeypatch)
+
     @property
     def key(self) -> str:
         return f"{self.name}[{self.dtype}]"

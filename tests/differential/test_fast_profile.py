@@ -23,9 +23,7 @@ CIRCUITS = 8
 @pytest.mark.parametrize("key", PATH_KEYS)
 def test_path_matches_references(key, monkeypatch):
     path = by_key(key)
-    if path.setup is not None:
-        path.setup(monkeypatch)
-    counter = path.probe.install(monkeypatch)
+    counter = path.enter(monkeypatch)
     tally = Tally()
     count = max(2, CIRCUITS // path.cost)
     base = zlib.crc32(key.encode()) % 10**6

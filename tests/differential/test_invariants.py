@@ -52,9 +52,7 @@ def _zero_state_signal(executor, path, c: Circuit, x: np.ndarray, w: np.ndarray)
 @pytest.mark.parametrize("key", PATH_KEYS)
 def test_circuit_then_inverse_is_identity(key, monkeypatch):
     path = by_key(key)
-    if path.setup is not None:
-        path.setup(monkeypatch)
-    counter = path.probe.install(monkeypatch)
+    counter = path.enter(monkeypatch)
     seed = zlib.crc32(key.encode()) % 10**6
     lo, hi = path.ops
     case = draw_case(seed, path.wires, ((lo + 1) // 2, max((lo + 1) // 2, hi // 2)), path.batch, mode="mixed")
@@ -71,8 +69,7 @@ def test_circuit_then_inverse_is_identity(key, monkeypatch):
 @pytest.mark.parametrize("key", [k for k in PATH_KEYS if by_key(k).cost < 10])
 def test_results_do_not_depend_on_batch_size_or_chunking(key, monkeypatch):
     path = by_key(key)
-    if path.setup is not None:
-        path.setup(monkeypatch)
+    path.enter(monkeypatch)
     seed = zlib.crc32(key.encode()) % 10**6 + 7
     case = draw_case(seed, path.wires, path.ops, max(path.batch, 4), mode="nonaffine")
     executor = path.make()

@@ -33,9 +33,7 @@ def _wires_for(index: int, rng: np.random.Generator) -> tuple[int, int]:
 def _run_on_path(path, case, tally, **options) -> None:
     """One case on one path, with the path's probe checked for this run alone."""
     with pytest.MonkeyPatch.context() as mp:
-        if path.setup is not None:
-            path.setup(mp)
-        counter = path.probe.install(mp)
+        counter = path.enter(mp)
         run_case(path, case, tally, **options)
         verdict = path.probe.verdict(counter)
     assert verdict is None, f"path {path.key} was not taken on {case!r}: {verdict}"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from qmlsim.circuits import Circuit, Hermitian, Observable, X, Y, Z
+from qmlsim.circuits import Circuit, X, Y, Z
 from qmlsim.simulators import Simulator
 from qmlsim.simulators.backends import cupy_backend
 from tests import reference as ref
@@ -49,20 +49,6 @@ def host(a) -> np.ndarray:
 def reference_states(c: Circuit, x: np.ndarray, w: np.ndarray) -> np.ndarray:
     rows = x if c.num_inputs else np.zeros((len(x), 0))
     return np.stack([ref.dense_statevector(c, row, w) for row in rows])
-
-
-def random_observable(rng: np.random.Generator, num_wires: int) -> Observable:
-    obs = Observable([])
-    for _ in range(int(rng.integers(1, 4))):
-        k = int(rng.integers(1, min(3, num_wires) + 1))
-        wires = rng.choice(num_wires, k, replace=False).tolist()
-        letters = "".join(rng.choice(list("XYZ"), k))
-        obs = obs + Observable.from_list([(letters, wires, float(rng.uniform(-1, 1)))])
-    if rng.random() < 0.5:
-        k = int(rng.integers(1, min(2, num_wires) + 1))
-        a = rng.normal(size=(2**k, 2**k)) + 1j * rng.normal(size=(2**k, 2**k))
-        obs = obs + 0.3 * Hermitian(a + a.conj().T, rng.choice(num_wires, k, replace=False).tolist())
-    return obs
 
 
 def marginal(probs: np.ndarray, wires: list[int], num_wires: int) -> np.ndarray:
@@ -249,7 +235,7 @@ def test_expval_against_reference(spec):
         x = rng.uniform(-1, 1, (3, c.num_inputs))
         w = rng.uniform(-1, 1, c.num_weights)
         states = reference_states(c, x, w)
-        observables = [random_observable(rng, 4) for _ in range(3)]
+        observables = [ref.random_observable(rng, 4) for _ in range(3)]
         got = host(sim.expval(c, observables, x=x, weights=w))
         expected = np.stack([ref.dense_expval(states, o.matrix(4)) for o in observables], axis=1)
         assert got.shape == (3, 3)
