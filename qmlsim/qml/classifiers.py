@@ -25,7 +25,7 @@ from qmlsim.circuits.circuit import Circuit, substitute
 from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable, Z
 from qmlsim.circuits.templates import havlicek_ansatz, zz_feature_map
-from qmlsim.qml.kernels import FidelityQuantumKernel, TrainableFidelityQuantumKernel, _resolve_device
+from qmlsim.qml.kernels import FidelityQuantumKernel, TrainableFidelityQuantumKernel, resolve_device
 from qmlsim.qml.optimizers import adam, minimize_spsa
 
 __all__ = ["QSVC", "VariationalClassifier", "parity_observable", "weights_as_inputs"]
@@ -367,7 +367,7 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"VariationalClassifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})")
         self.circuit_ = self._build_circuit(X.shape[1])
         self._observable = parity_observable(self.circuit_.num_wires)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         rng = np.random.default_rng(self.random_state)
         targets = [np.where(y == self.classes_[1], 1.0, -1.0)] if self.classes_.size == 2 else [
             np.where(y == c, 1.0, -1.0) for c in self.classes_
@@ -421,7 +421,7 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
         """``<f> - b``: ``(n,)`` for two classes (positive means ``classes_[1]``), else ``(n, n_classes)``."""
         check_is_fitted(self, "weights_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         weights = np.atleast_2d(self.weights_)
         seed = None if self.random_state is None else int(self.random_state) + 1
         e = self._expvals(device, weights, X, seed)

@@ -249,7 +249,9 @@ def phase_program_states(program: PhaseProgram, x: Any, weights: Any = None, xp:
 # --------------------------------------------------------------------------------------
 # Gram matrices
 # --------------------------------------------------------------------------------------
-def _resolve_device(device: Any) -> Any:
+def resolve_device(device: Any) -> Any:
+    """The executor a model's ``device=`` argument names: ``None`` -> ``Simulator()``, a backend name -> a
+    ``Simulator`` on it, an executor (with ``probs``/``sample``) as it is; ``TypeError`` otherwise."""
     from qmlsim.simulators import Simulator  # noqa: PLC0415 - keeps this import light for hardware users
 
     if device is None:
@@ -521,7 +523,7 @@ class _FidelityKernelBase(BaseEstimator, abc.ABC):
             raise ValueError(f"X has {X.shape[1]} features, but the feature map takes {feature_map.num_inputs} inputs")
         _check_shots(self.shots)
         return fidelity_gram(
-            feature_map, X, Y, self._weights(), _resolve_device(self.device), shots=self.shots, seed=self.seed,
+            feature_map, X, Y, self._weights(), resolve_device(self.device), shots=self.shots, seed=self.seed,
             enforce_psd=self.enforce_psd, tile_rows=self.batch_size, fast_path=self.fast_path,
             max_memory_bytes=self.max_memory_bytes,
         )
@@ -709,7 +711,7 @@ class TrainableFidelityQuantumKernel(_FidelityKernelBase):
         _check_shots(self.shots)
         classes = np.unique(y)
         targets = [np.where(y == c, 1.0, -1.0) for c in (classes[1:] if classes.size == 2 else classes)]
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         rng = np.random.default_rng(self.random_state)
         if self.initial_weights is None:
             w0 = rng.uniform(-np.pi, np.pi, feature_map.num_weights)

@@ -14,7 +14,7 @@ import numpy as np
 
 from qmlsim.circuits import Circuit, Z
 from qmlsim.qml.qkan.daruan import daruan_circuit
-from qmlsim.qml.qkan.layer import _combine
+from qmlsim.qml.qkan.layer import combine_edges
 
 
 def packed_circuit(n_in: int, edges: Sequence[int], reps: int, ansatz: str = "pz", preact: bool = True) -> Circuit:
@@ -74,7 +74,7 @@ def apply_qkan_device(device: Any, params: Sequence[dict[str, Any]], x: np.ndarr
     x = np.asarray(x, np.float64)
     for layer in params:
         q = {k: np.asarray(v, np.float64) for k, v in layer.items()}
-        x = _combine(q, layer_phi_device(device, q, x, reps, ansatz, max_wires, seed), x, np)
+        x = combine_edges(q, layer_phi_device(device, q, x, reps, ansatz, max_wires, seed), x, np)
     return x
 
 

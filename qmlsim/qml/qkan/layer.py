@@ -82,7 +82,9 @@ def init_layer(
     return params
 
 
-def _combine(params: dict[str, Any], phi: Any, x: Any, xp: Any) -> Any:
+def combine_edges(params: dict[str, Any], phi: Any, x: Any, xp: Any) -> Any:
+    """A layer's outputs ``(batch, n_out)`` from its edge activations ``phi`` ``(batch, n_out, n_in)``:
+    masked, scaled and shifted sums plus the SiLU base branch (shared by the simulated and hardware paths)."""
     scale = params["mask"] * params["pw"]
     y = xp.einsum("boi,oi->bo", phi, scale) + xp.sum(scale * params["pb"], axis=1)
     silu = x / (1 + xp.exp(-x))
@@ -108,7 +110,7 @@ def apply_layer_numpy(params: dict[str, Any], x: np.ndarray, reps: int, ansatz: 
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float32)
     phi = daruan_layer_numpy(params, np.ascontiguousarray(x.T), reps, ansatz, measure)  # (n_out, n_in, batch)
-    return _combine(params, phi.transpose(2, 0, 1), x, np).astype(x.dtype, copy=False)
+    return combine_edges(params, phi.transpose(2, 0, 1), x, np).astype(x.dtype, copy=False)
 
 
 def init_qkan(
