@@ -180,3 +180,21 @@ def test_kernel_choice_and_fallback():
         Simulator(kernels="fortran")
     with pytest.raises(ValueError, match="NumPy backend only"):
         Simulator(backend="jax", kernels="numba")
+
+
+def test_compiled_kernels_are_cached_outside_the_package():
+    import os
+
+    import qmlsim
+    from qmlsim.qml.qkan import daruan_kernels
+    from qmlsim.simulators.fast import kernels
+
+    package = os.path.dirname(os.path.abspath(qmlsim.__file__))
+    dispatchers = [getattr(m, name) for m in (kernels, daruan_kernels) for name in dir(m)
+                   if getattr(getattr(m, name), "_cache", None) is not None and name.startswith("_")]
+    assert dispatchers
+    for dispatcher in dispatchers:
+        path = getattr(dispatcher._cache, "_cache_path", None)
+        if path is None:  # another numba release keeps it elsewhere: nothing to check here
+            continue
+        assert not os.path.abspath(path).startswith(package), f"numba caches {dispatcher.__name__} in the package: {path}"

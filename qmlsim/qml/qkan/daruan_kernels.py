@@ -22,6 +22,10 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from qmlsim.simulators.fast.cache import use_user_cache
+
+use_user_cache()  # compiled kernels go to the user cache directory, not into the package
+
 __all__ = ["gate_table", "forward", "backward"]
 
 RZ, RY, RX, FIX_X, FIX_Z = range(5)

@@ -14,6 +14,10 @@ try:
     from numba.extending import overload
 except ImportError:  # pragma: no cover - numba is a core dependency of the fast path
     numba = None
+if numba is not None:
+    from qmlsim.simulators.fast.cache import use_user_cache
+
+    use_user_cache()  # compiled kernels go to the user cache directory, not into the package
 
 # op record fields
 F_CODE, F_KIND, F_K, F_CMASK, F_SLOT, F_NSLOT, F_OFF, F_IOFF, F_ADJ, F_ROWDEP, F_POS = range(11)
