@@ -32,8 +32,49 @@ each other.
 >>> np.round(abs(plan.states(np.zeros((1, 0)), np.array([np.pi]))) ** 2, 6).tolist()
 [[0.0, 0.0, 0.0, 1.0]]
 """
+import time
+
 from qmlsim.simulators.fast.adjoint import adjoint_jacobian
 from qmlsim.simulators.fast.kernels import available
 from qmlsim.simulators.fast.plan import FastPlan, Unsupported, plan_for
 
-__all__ = ["available", "FastPlan", "plan_for", "Unsupported", "adjoint_jacobian"]
+__all__ = ["available", "FastPlan", "plan_for", "Unsupported", "adjoint_jacobian", "warm_up"]
+
+
+def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True) -> float:
+    """Compile (or load from the cache) the numba kernels now, instead of inside the first call.
+
+    The first compilation takes tens of seconds; later processes load the kernels from
+    numba's cache in about a second. Commands call this before a long run so that the
+    wait is announced rather than hidden in a stalled progress bar.
+
+    Args:
+        dtypes: the state dtypes to prepare.
+        gradients: also prepare the adjoint-gradient kernels.
+
+    Returns:
+        Seconds taken (0 if numba is missing).
+
+    Example:
+        >>> warm_up() >= 0.0
+        True
+    """
+    if not available():
+        return 0.0
+    import numpy as np  # noqa: PLC0415
+
+    from qmlsim.circuits import Circuit, Z  # noqa: PLC0415
+    from qmlsim.simulators.simulator import Simulator  # noqa: PLC0415
+
+    start = time.perf_counter()
+    c = Circuit(3)
+    x, w = c.inputs(1), c.weights(2)
+    c.h(0).rx(x[0], 1).ry(w[0], 2).rz(w[1], 0).u(x[0], w[0], 0.3, 1).cx(0, 1).rzz(w[1], 1, 2).ccx(0, 1, 2)
+    c.unitary(np.eye(2), [2])
+    rows, weights = np.array([[0.1], [0.2]]), np.array([0.3, 0.4])
+    for dtype in dtypes:
+        sim = Simulator(dtype=dtype, kernels="numba")
+        sim.expval(c, Z(0) @ Z(2), x=rows, weights=weights)
+        if gradients:
+            sim.jacobian(c, Z(0) @ Z(2), x=rows, weights=weights)
+    return time.perf_counter() - start
