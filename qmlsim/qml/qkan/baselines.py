@@ -125,7 +125,7 @@ def _fit(model: Any, init: Callable, apply: Callable, X: Any, y: Any) -> Any:
     y = np.asarray(y, np.float32).reshape(len(X), -1)
     params = init(jax.random.PRNGKey(model.seed), width)
     keys = tuple({k for p in params for k in p})
-    params, info = train(apply, params, keys, X, y, **{k: getattr(model, k) for k in _OPTIONS})
+    params, info = train(apply, params, keys, X, y, label=type(model).__name__, **{k: getattr(model, k) for k in _OPTIONS})
     model.params_, model.loss_, model.diverged_ = params, info["loss"], info["diverged"]
     return model
 

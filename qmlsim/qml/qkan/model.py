@@ -148,7 +148,7 @@ class QKAN:
         apply = functools.partial(apply_qkan, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
         params, info = train(apply, params, keys, X, y, solver=self.solver, steps=self.steps,
                              learning_rate=self.learning_rate, batch_size=self.batch_size, seed=self.seed,
-                             progress=self.progress)
+                             progress=self.progress, label=type(self).__name__)
         self.params_ = params
         self.loss_ = getattr(self, "loss_", []) + info["loss"]
         self.diverged_ = info["diverged"]
@@ -361,7 +361,8 @@ class HQKAN:
         apply = functools.partial(_apply_hqkan_list, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
         flat, info = train(apply, [params["in"], *params["qkan"], params["out"]], _ALL_KEYS, X, target,
                            solver=self.solver, steps=self.steps, learning_rate=self.learning_rate,
-                           batch_size=self.batch_size, loss=self.loss, seed=self.seed, progress=self.progress)
+                           batch_size=self.batch_size, loss=self.loss, seed=self.seed, progress=self.progress,
+                           label=type(self).__name__)
         self.params_ = {"in": flat[0], "qkan": flat[1:-1], "out": flat[-1]}
         self.loss_ = info["loss"]
         self.diverged_ = info["diverged"]

@@ -57,6 +57,7 @@ def train(
     loss: str = "mse",
     seed: int = 0,
     progress: bool = False,
+    label: str = "train",
 ) -> tuple[list[dict], dict[str, Any]]:
     """Minimise ``loss(apply(params, x), y)`` over the trainable arrays.
 
@@ -73,6 +74,7 @@ def train(
         loss: ``"mse"`` or ``"cross_entropy"``.
         seed: seed of the mini-batch order.
         progress: show a tqdm bar with the loss.
+        label: what the bar is labelled with (the model's name), followed by the solver.
 
     Returns:
         ``(params, info)``; ``info`` has ``"loss"`` (history), ``"diverged"`` and the
@@ -118,10 +120,6 @@ def train(
     history: list[float] = []
     diverged = False
     bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=steps, desc=f"train ({solver})", leave=False)
     last_good = trainable
     for _ in range(steps):
         if solver == "lbfgs" or batch_size is None or batch_size >= n:
@@ -145,6 +143,11 @@ def train(
         if solver == "lbfgs" and len(history) > _STALL_STEPS and (
                 history[-_STALL_STEPS - 1] - value <= 1e-9 * abs(history[-_STALL_STEPS - 1])):
             break  # converged: the line search no longer finds descent
+        if progress and bar is None:
+            # opened after the first (compiling) step, so its rate and ETA are the steady state's
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=steps, desc=f"{label} ({solver})", leave=False, initial=len(history) - 1)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{value:.3e}")
