@@ -136,9 +136,11 @@ def _plot(path: str, cfg: dict, variational: list[dict]) -> None:
     left.legend(loc="upper right", fontsize=7)
     depths = cfg["vqc_depths"]
     accs = [[r["test"] for r in variational if r["depth"] == d] for d in depths]
-    right.errorbar(depths, [np.mean(a) for a in accs], yerr=[np.std(a) for a in accs], marker="o", capsize=4)
-    for d, a in zip(depths, accs):
-        right.scatter([d] * len(a), a, color="gray", s=10, alpha=0.6)
+    right.errorbar(depths, [np.mean(a) for a in accs], yerr=[np.std(a) for a in accs], marker="o", capsize=4,
+                   label=f"mean over {len(accs[0]) if accs else 0} seeds, error bar = standard deviation")
+    for k, (d, a) in enumerate(zip(depths, accs)):
+        right.scatter([d] * len(a), a, color="gray", s=10, alpha=0.6, label="one seed" if k == 0 else None)
+    right.legend(loc="lower right", fontsize=7)
     right.set(xlabel="depth l", ylabel="test accuracy", title="Variational classifier: accuracy vs depth", ylim=(0.4, 1.02), xticks=depths)
     right.grid(alpha=0.3)
     fig.tight_layout()

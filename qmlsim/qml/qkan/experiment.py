@@ -23,7 +23,8 @@ def run_experiment(out_dir: str, quick: bool = False) -> dict[str, Any]:
     Trains QKAN ``[2, 5, 1]`` (reps 3, all parameters trainable, Born-rule readout,
     L-BFGS) with a progress bar, then a B-spline KAN, a Fourier KAN and an MLP;
     writes ``qkan.json`` (test MSE, parameter counts, loss history) and
-    ``qkan_activations.png`` (the learned first-layer activations) into ``out_dir``,
+    ``qkan_activations.png`` (the learned first-layer activations) and ``qkan_comparison.png``
+    (loss curves, test MSE against parameter count) into ``out_dir``,
     and prints the table to standard output.
 
     Args:
@@ -59,6 +60,7 @@ def run_experiment(out_dir: str, quick: bool = False) -> dict[str, Any]:
     with open(os.path.join(out_dir, "qkan.json"), "w") as fh:
         json.dump(results, fh, indent=2)
     _plot_activations(models["QKAN"], os.path.join(out_dir, "qkan_activations.png"))
+    _plot_comparison(results, os.path.join(out_dir, "qkan_comparison.png"))
     return results
 
 
@@ -78,7 +80,32 @@ def _plot_activations(model: QKAN, path: str) -> None:
             edge = layer["pw"][o, i] * (phi[:, o, i] + layer["pb"][o, i]) + layer["bw"][o, i] * grid / (1 + np.exp(-grid))
             axes[i, o].plot(grid, edge)
             axes[i, o].set_title(f"x{i} -> h{o}", fontsize=8)
-    fig.suptitle("QKAN [2,5,1]: learned first-layer activations")
+            axes[i, o].set_xlabel(f"input x{i}", fontsize=7)
+            axes[i, o].set_ylabel("edge output", fontsize=7)
+            axes[i, o].tick_params(labelsize=6)
+    fig.suptitle("QKAN [2,5,1]: learned first-layer activations (with scale, shift and SiLU base)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_comparison(results: dict[str, Any], path: str) -> None:
+    """Training loss curves and test MSE against parameter count, one entry per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (curves, sizes) = plt.subplots(1, 2, figsize=(10, 4))
+    for name, row in results["models"].items():
+        curves.semilogy(row["loss"], label=name)
+        sizes.loglog(row["params"], row["test_mse"], "o")
+        sizes.annotate(name, (row["params"], row["test_mse"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
+    curves.set(xlabel="optimiser step (L-BFGS)", ylabel="training MSE", title=f"target {results['target']}")
+    curves.legend(fontsize=8)
+    sizes.set(xlabel="trainable parameters", ylabel=f"test MSE ({results['test']} points)", title="accuracy against size")
+    for ax in (curves, sizes):
+        ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)
