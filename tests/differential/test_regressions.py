@@ -62,3 +62,27 @@ def test_from_qiskit_reads_a_power_with_a_parametric_exponent():
     got = Simulator().statevector(back, x=np.hstack([np.full((2, 1), weights[0]), xs]))
     expected = np.stack([ref.dense_statevector(c, row, weights) for row in xs])
     np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_from_qiskit_reads_an_expression_that_reduced_to_one_parameter():
+    # Qiskit 2.x: 1.0 * x, x + 0, -(-x) are ParameterExpressions with is_symbol() and no .name
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
+    from qmlsim.circuits.convert.qiskit import from_qiskit
+
+    x = ParameterVector("x", 2)
+    qc = QuantumCircuit(1)
+    qc.ry(1.0 * x[0], 0)
+    qc.rz(x[1] + 0, 0)
+    qc.rx(-(-x[0]), 0)
+    c = from_qiskit(qc, parameters="inputs")
+    rows = np.array([[0.3, -0.8], [1.2, 0.4]])
+    got = Simulator().statevector(c, x=rows)
+    expected = []
+    for a, b in rows:
+        rx = np.array([[np.cos(a / 2), -1j * np.sin(a / 2)], [-1j * np.sin(a / 2), np.cos(a / 2)]])
+        rz = np.diag([np.exp(-0.5j * b), np.exp(0.5j * b)])
+        ry = np.array([[np.cos(a / 2), -np.sin(a / 2)], [np.sin(a / 2), np.cos(a / 2)]])
+        expected.append(rx @ rz @ ry @ np.array([1, 0]))
+    np.testing.assert_allclose(got, np.array(expected), atol=1e-12)

@@ -430,7 +430,9 @@ class _FromQiskit:
                     raise ValueError(f"gate angle {value} is complex; qmlsim angles are real")
                 return as_expr(number.real)
             if value.is_symbol():
-                return self.symbols[value.name]
+                # a Parameter, or (Qiskit 2.x) an expression that reduced to one, which has no .name
+                (parameter,) = value.parameters
+                return self.symbols[parameter.name]
             return _from_sympy(_sympify(value), self.symbols)
         return as_expr(float(value))
 
