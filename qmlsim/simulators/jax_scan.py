@@ -76,22 +76,33 @@ def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
     width = max((len(s.slots) for s in program.steps), default=0) or 1
     keys: dict[Any, int] = {}
     branches: list[Callable] = []
-    branch_of, wire_rows, param_rows = [], [], []
+    branch_of, wire_rows, param_rows, matrix_rows = [], [], [], []
+    # user matrices on few wires: one branch per size reading its matrix from a table, so
+    # that a circuit of many unitaries does not compile one switch branch per unitary
+    tables: dict[int, list[np.ndarray]] = {}
     padding = angles.shape[0] - 1  # the last row of `angles` is zeros
     for index, step in enumerate(program.steps):
         all_wires = step.controls + step.targets
         dynamic = len(all_wires) <= MAX_DYNAMIC_WIRES
-        key = (
-            step.op.name,
-            step.adjoint,
-            len(step.controls),
-            len(step.targets),
-            None if dynamic else all_wires,
-            index if step.gate is None else None,
-        )
+        tabled = dynamic and step.gate is None
+        if tabled:
+            key: tuple = ("unitary", len(all_wires))
+            table = tables.setdefault(len(all_wires), [])
+            matrix_rows.append(len(table))
+            table.append(np.asarray(_full_matrix(step, step.constant, np)))
+        else:
+            matrix_rows.append(0)
+            key = (
+                step.op.name,
+                step.adjoint,
+                len(step.controls),
+                len(step.targets),
+                None if dynamic else all_wires,
+                index if step.gate is None else None,
+            )
         if key not in keys:
             keys[key] = len(branches)
-            branches.append(_branch(program, step, dynamic))
+            branches.append(_table_branch(program, tables, len(all_wires)) if tabled else _branch(program, step, dynamic))
         branch_of.append(keys[key])
         wire_rows.append(list(all_wires) + [0] * (MAX_DYNAMIC_WIRES - len(all_wires)) if dynamic else [0] * MAX_DYNAMIC_WIRES)
         param_rows.append([angle_index[i] for i in step.slots] + [padding] * (width - len(step.slots)))
@@ -99,10 +110,15 @@ def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
     state = program.initial_state(batch).reshape(batch, -1)
 
     def body(state: Any, item: tuple) -> tuple:
-        branch, wires, params = item
-        return jax.lax.switch(branch, branches, state, wires, params), None
+        branch, wires, params, matrix_index = item
+        return jax.lax.switch(branch, branches, state, wires, params, matrix_index), None
 
-    items = (xp.asarray(np.asarray(branch_of, dtype=np.int32)), xp.asarray(np.asarray(wire_rows, dtype=np.int32)), table)
+    items = (
+        xp.asarray(np.asarray(branch_of, dtype=np.int32)),
+        xp.asarray(np.asarray(wire_rows, dtype=np.int32)),
+        table,
+        xp.asarray(np.asarray(matrix_rows, dtype=np.int32)),
+    )
     state, _ = jax.lax.scan(body, state, items)
     return state.reshape((batch,) + (2,) * n)
 
@@ -142,6 +158,21 @@ def _angle_matrix(program: Program, x: Any, weights: Any, rows: int) -> tuple[An
     return xp.concatenate([b.astype(real) for b in blocks]), [offsets[kind] + i for kind, i in index]
 
 
+def _table_branch(program: Program, tables: dict[int, list[np.ndarray]], k: int) -> Callable:
+    """A branch for every user matrix on ``k`` wires: the step's matrix is row ``matrix_index`` of one table.
+
+    The table is read when the branch is traced, after every step has added its matrix.
+    """
+    xp, n = program.backend.xp, program.num_wires
+
+    def branch(state: Any, wires: Any, params: Any, matrix_index: Any) -> Any:
+        stacked = xp.asarray(np.stack(tables[k]), dtype=state.dtype)
+        matrix = xp.broadcast_to(stacked[matrix_index][None], (state.shape[0],) + stacked.shape[1:])
+        return _apply_on_dynamic_wires(state, matrix, wires[:k], k, n, xp)
+
+    return branch
+
+
 def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
     xp, dtype, n = program.backend.xp, program.dtype, program.num_wires
     k = len(step.controls) + len(step.targets)
@@ -155,7 +186,7 @@ def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
 
     if dynamic:
 
-        def branch(state: Any, wires: Any, params: Any) -> Any:
+        def branch(state: Any, wires: Any, params: Any, matrix_index: Any) -> Any:
             matrix = _full_matrix(step, operator_for(params), xp).astype(state.dtype)
             if matrix.ndim == 2:
                 matrix = matrix[None]
@@ -164,7 +195,7 @@ def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
 
     else:
 
-        def branch(state: Any, wires: Any, params: Any) -> Any:
+        def branch(state: Any, wires: Any, params: Any, matrix_index: Any) -> Any:
             shaped = state.reshape((state.shape[0],) + (2,) * n)
             return apply_step(shaped, step, operator_for(params), program.backend).reshape(state.shape[0], -1)
 

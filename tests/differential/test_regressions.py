@@ -86,3 +86,19 @@ def test_from_qiskit_reads_an_expression_that_reduced_to_one_parameter():
         ry = np.array([[np.cos(a / 2), -np.sin(a / 2)], [np.sin(a / 2), np.cos(a / 2)]])
         expected.append(rx @ rz @ ry @ np.array([1, 0]))
     np.testing.assert_allclose(got, np.array(expected), atol=1e-12)
+
+
+def test_jax_scan_with_many_user_unitaries():
+    # user matrices used to get one lax.switch branch each: 10^4 gates took 74 s to compile;
+    # now one branch per matrix size reads its matrix from a table
+    rng = np.random.default_rng(5)
+    c = Circuit(3)
+    x = c.inputs(1)
+    for k in range(300):
+        wires = rng.choice(3, 1 + k % 2, replace=False).tolist()
+        c.unitary(ref.random_unitary(2 ** len(wires), rng), wires)
+        c.ry(0.3 * x[0], k % 3)
+    xs = np.array([[0.2], [-0.9]])
+    got = np.asarray(Simulator(backend="jax").statevector(c, x=xs))
+    expected = np.stack([ref.qiskit_statevector(c, row) for row in xs])
+    np.testing.assert_allclose(got, expected, atol=1e-10)
