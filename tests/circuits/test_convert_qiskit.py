@@ -211,7 +211,7 @@ def test_measurements_and_barriers_dropped_midcircuit_rejected():
     reset.reset(0)
     with pytest.raises(ValueError, match="reset"):
         from_qiskit(reset)
-    with pytest.raises(ValueError, match="'inputs' or 'weights'"):
+    with pytest.raises(ValueError, match="'inputs', 'weights' or 'split'"):
         from_qiskit(qc, parameters="both")
     with pytest.raises(TypeError, match="QuantumCircuit"):
         from_qiskit(Circuit(1))
