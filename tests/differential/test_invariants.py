@@ -87,7 +87,10 @@ def test_results_do_not_depend_on_batch_size_or_chunking(key, monkeypatch):
         return host(executor.expval(c, obs, x=rows, weights=w))
 
     whole = run(x)
-    single = np.concatenate([run(x[i : i + 1]) for i in range(len(x))])
+    if isinstance(executor, Simulator):  # a 1-D row: the single-row call, without a batch axis
+        single = np.stack([run(x[i]) for i in range(len(x))])
+    else:
+        single = np.concatenate([run(x[i : i + 1]) for i in range(len(x))])
     halves = np.concatenate([run(x[: len(x) // 2]), run(x[len(x) // 2 :])])
     atol = ATOL[path.dtype]
     np.testing.assert_allclose(single, whole, atol=atol, err_msg=f"{key}: row by row vs batched on {case!r}")
