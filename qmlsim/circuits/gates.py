@@ -342,6 +342,5 @@ def _build_table() -> dict[str, GateDef]:
     return g
 
 
-#: Every gate by name (and alias): the one table all execution paths and converters read.
 GATES: dict[str, GateDef] = _build_table()
 """Every gate of qmlsim by name. The special gate ``"unitary"`` (a user matrix) is not in it."""

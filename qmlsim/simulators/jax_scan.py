@@ -87,9 +87,9 @@ def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
         tabled = dynamic and step.gate is None
         if tabled:
             key: tuple = ("unitary", len(all_wires))
-            table = tables.setdefault(len(all_wires), [])
-            matrix_rows.append(len(table))
-            table.append(np.asarray(_full_matrix(step, step.constant, np)))
+            matrices = tables.setdefault(len(all_wires), [])
+            matrix_rows.append(len(matrices))
+            matrices.append(np.asarray(_full_matrix(step, step.constant, np)))
         else:
             matrix_rows.append(0)
             key = (

@@ -147,7 +147,7 @@ def train(
             # opened after the first (compiling) step, so its rate and ETA are the steady state's
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=steps, desc=f"{label} ({solver})", leave=False, initial=len(history) - 1)
+            bar = tqdm(total=steps, desc=f"{label} ({solver})", leave=False)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{value:.3e}")

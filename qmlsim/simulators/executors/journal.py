@@ -149,6 +149,10 @@ class Journal:
                 return job_id
         return None
 
+    def holds(self, task: str, chunk: int) -> bool:
+        """Whether an earlier session's job for ``(task, chunk)`` is still there to reuse (see :meth:`previous`)."""
+        return bool(self._previous.get((task, chunk)))
+
     def conflict(self, work: str, task: str) -> dict[str, Any] | None:
         """A job that did the same ``work`` under other options (another ``task``), or ``None``."""
         for job in self._jobs.values():

@@ -501,7 +501,7 @@ class QiskitExecutor:
         task = task_hash(meta, values)
         work = task_hash({k: meta[k] for k in ("primitive", "backend", "circuit", "observables")}, values)
         if self._planning is not None:
-            self._plan(task, starts, values, rows_per_job, shots, kind, observables)
+            self._plan(task, len(starts), values.shape[0], per_row, kind)
         self._refuse_conflicting_options(work, task)
         options = dict(self.result_options, shots=shots, seed=seed, rows_per_job=rows_per_job)
         results: list[dict[str, np.ndarray] | None] = [None] * len(starts)
@@ -587,26 +587,23 @@ class QiskitExecutor:
         if earlier is None:
             return
         before = earlier.get("options") or {"shots": earlier.get("shots")}
-        now = dict(self.result_options, rows_per_job=None)
-        differ = [f"{k}={before[k]!r} (now {now.get(k)!r})" for k in before if k in now and before[k] != now.get(k)
-                  and k != "rows_per_job"] or [f"rows per job {before.get('rows_per_job')!r}"]
+        now = self.result_options
+        differ = [f"{k}={before[k]!r} (now {now[k]!r})" for k in before if k in now and before[k] != now[k]]
+        differ = differ or [f"rows per job {before.get('rows_per_job')!r}"]
         raise ValueError(
             f"the journal {self.journal.path} already holds this work (job {earlier['job_id']}) done with "
             f"{', '.join(differ)}; resume it with QiskitExecutor.resume({str(self.journal.path)!r}, backend) "
             "(which restores the recorded options), or pass journal=False or a new journal to pay for it again"
         )
 
-    def _plan(self, task: str, starts: list[int], values: np.ndarray, rows_per_job: int, shots: int, kind: str,
-              observables: Any) -> None:
+    def _plan(self, task: str, num_jobs: int, rows: int, shots_per_row: int, kind: str) -> None:
         """Record what this batch would submit (for :meth:`estimate`) and stop before submitting."""
         reusable = 0
         if self.journal is not None:
-            reusable = sum(1 for chunk in range(len(starts)) if self.journal._previous.get((task, chunk)))
-        per_row = shots * int(np.prod(values.shape[1:-1], dtype=int)) * (len(observables) if observables else 1)
+            reusable = sum(1 for chunk in range(num_jobs) if self.journal.holds(task, chunk))
         self._planning.append({
-            "primitive": kind, "jobs": len(starts) - reusable, "reused_from_journal": reusable,
-            "rows": int(values.shape[0]), "shots": int(per_row * values.shape[0]),
-            "backend": self.backend_name,
+            "primitive": kind, "jobs": num_jobs - reusable, "reused_from_journal": reusable,
+            "rows": int(rows), "shots": int(shots_per_row * rows), "backend": self.backend_name,
         })
         raise _Planned
 
