@@ -103,6 +103,11 @@ _DENSE: dict[str, Callable[..., np.ndarray]] = {
     "rzz": lambda t: _rot_pauli("ZZ", t),
     "ccx": lambda: _controlled(_X, 2),
     "cswap": lambda: _controlled(_SWAP),
+    # GQSP rotation, Motlagh & Wiebe (PRX Quantum 5, 020368), their R(theta, phi, lambda)
+    "gqsp": lambda theta, phi, lam: np.array(
+        [[np.exp(1j * (phi + lam)) * math.cos(theta), np.exp(1j * phi) * math.sin(theta)],
+         [np.exp(1j * lam) * math.sin(theta), -math.cos(theta)]]
+    ),
 }
 
 DENSE_GATE_NAMES = tuple(_DENSE)
@@ -252,6 +257,8 @@ def qiskit_gate(name: str, params: Sequence[float]) -> Any:
         "rxx": lib.RXXGate, "ryy": lib.RYYGate, "rzz": lib.RZZGate,
         "ccx": lib.CCXGate, "cswap": lib.CSwapGate,
     }
+    if name == "gqsp":
+        return lib.UnitaryGate(dense_gate_matrix(name, params), label="gqsp")
     if name == "rot":
         phi, theta, omega = params
         sub = QuantumCircuit(1, name="rot")

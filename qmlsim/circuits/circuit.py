@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
@@ -19,7 +20,7 @@ import numpy as np
 from qmlsim.circuits.expressions import Const, Expr, Symbol, as_expr
 from qmlsim.circuits.gates import GATES
 
-__all__ = ["Op", "Circuit", "UNITARY_ATOL"]
+__all__ = ["Op", "Circuit", "UNITARY_ATOL", "expand_ops"]
 
 UNITARY_ATOL = 1e-8
 """Tolerance of the unitarity check of ``Circuit.unitary`` matrices."""
@@ -61,6 +62,21 @@ class Op:
         if self.name == "unitary":
             return xp.asarray(self.matrix, dtype=dtype)
         return GATES[self.name].matrix(values, xp, dtype)
+
+    def decomposed(self) -> list[Op]:
+        """This op as the gate's exact :attr:`~qmlsim.circuits.gates.GateDef.decomposition`.
+
+        Extra controls and the adjoint carry over: every part gets the controls, and an
+        adjoint op is the reversed sequence of adjoint parts.
+        """
+        gate = GATES[self.name]
+        if gate.decomposition is None:
+            raise ValueError(f"gate {self.name!r} has no decomposition")
+        parts = [
+            Op(name, tuple(self.wires[i] for i in local), tuple(as_expr(a) for a in angles), self.controls, self.adjoint)
+            for name, angles, local in gate.decomposition(self.params)
+        ]
+        return parts[::-1] if self.adjoint else parts
 
     def __repr__(self) -> str:
         args = ", ".join(repr(p) for p in self.params)
@@ -287,6 +303,15 @@ class Circuit:
         lines += [f"  {op!r}" for op in self.ops]
         return "\n".join(lines)
 
+    def __getattr__(self, name: str) -> Any:
+        # every GATES entry is a method: gates without a hand-written one below get ``gate(name, ...)``
+        if not name.startswith("_") and name in GATES:
+            return functools.partial(self.gate, name)
+        raise AttributeError(f"'Circuit' object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(GATES))
+
     def __getstate__(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__ if name != "_key"}
 
@@ -435,6 +460,21 @@ class Circuit:
     def cswap(self, control: int, target1: int, target2: int) -> Circuit:
         """Fredkin: swap ``target1`` and ``target2`` when ``control`` is 1."""
         return self.gate("cswap", control, target1, target2)
+
+
+def expand_ops(ops: Sequence[Op], native: Any) -> list[Op]:
+    """``ops`` with every gate for which ``native(GateDef)`` is false replaced by its decomposition (recursively).
+
+    Converters pass what their target has, for example ``lambda g: bool(g.qiskit_name)``.
+    User unitaries stay as they are.
+    """
+    out: list[Op] = []
+    for op in ops:
+        if op.name == "unitary" or native(GATES[op.name]):
+            out.append(op)
+        else:
+            out.extend(expand_ops(op.decomposed(), native))
+    return out
 
 
 def substitute(expr: Expr, mapping: dict[Symbol, Expr]) -> Expr:

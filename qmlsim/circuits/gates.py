@@ -9,7 +9,11 @@ parameter-shift rules, and the structure that the engine's fast paths exploit
 Conventions (``docs/conventions.md``): wire 0 is the most significant bit of a local
 matrix index; rotations are ``exp(-i theta P / 2)``.
 
-Adding a gate is one matrix function and one entry in :data:`GATES`.
+Adding a gate is one entry in :data:`GATES` (its matrix function, and an exact
+decomposition into other gates where Qiskit, PennyLane or OpenQASM lack it) plus its
+independent reference matrix in ``tests/reference.py``: the converters, the numba
+kernels and the PennyLane device read everything else from the entry
+(``docs/contributing.md``, "Adding a gate").
 
 >>> import numpy as np
 >>> m = GATES["rx"].matrix([np.pi], np, np.complex128)
@@ -23,9 +27,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["GateDef", "GATES", "PAULI_MATRICES", "controlled_matrix"]
+__all__ = ["GateDef", "GATES", "PAULI_MATRICES", "NUMBA_KERNELS", "controlled_matrix"]
 
 MatrixFn = Callable[[Sequence[Any], Any, Any], Any]
+Decomposition = Callable[[Sequence[Any]], "list[tuple[str, tuple, tuple[int, ...]]]"]
+
+NUMBA_KERNELS = ("rx", "ry", "rz", "p", "u3", "rot", "rxx", "ryy", "rzz")
+"""Names of the hand-written numba matrix builders of :mod:`qmlsim.simulators.fast.kernels`.
+
+A parametric gate names one of them in :attr:`GateDef.kernel`; a gate with
+``kernel=None`` runs on the numba path's generic kernel, which reads its matrix (built
+by :attr:`GateDef.matrix`, per row) from an array. Both are exact; a builder saves
+the per-row NumPy work."""
 
 PAULI_MATRICES = {
     "I": np.eye(2, dtype=complex),
@@ -59,8 +72,18 @@ class GateDef:
         generator_spectrum: per angle, eigenvalues of ``G`` where the gate is
             ``exp(-i theta G)`` times factors independent of ``theta``; parameter-shift
             rules are derived from their differences.
-        qiskit_name: the ``qiskit.circuit.library`` gate name.
-        pennylane_name: the PennyLane operation class name.
+        qiskit_name: the ``qiskit.circuit.library`` gate name (``""``: none; the
+            converter writes :attr:`decomposition`).
+        pennylane_name: the PennyLane operation name (``""``: none; the converter writes
+            :attr:`decomposition`).
+        qasm_name: the ``stdgates.inc`` gate of the same matrix (``""``: none;
+            ``to_qasm3`` writes a ``gate`` definition from :attr:`decomposition`).
+        decomposition: ``params -> [(gate name, angles, local wires), ...]``, an exact
+            (global phase included) product of other :data:`GATES` entries, first
+            applied first. Angles may be floats or symbolic expressions. Required when
+            any of the three names above is empty.
+        kernel: for parametric gates, the numba matrix builder (one of
+            :data:`NUMBA_KERNELS`), or ``None`` for the numba path's generic kernel.
     """
 
     name: str
@@ -76,6 +99,18 @@ class GateDef:
     qiskit_name: str = ""
     pennylane_name: str = ""
     aliases: tuple[str, ...] = field(default=())
+    qasm_name: str = ""
+    decomposition: Decomposition | None = None
+    kernel: str | None = None
+
+    def __post_init__(self) -> None:
+        # a gate that some path cannot represent fails here, at import, not silently later
+        if self.kernel is not None and self.kernel not in NUMBA_KERNELS:
+            raise ValueError(f"gate {self.name!r}: kernel must be one of {NUMBA_KERNELS} or None, got {self.kernel!r}")
+        missing = [what for what, name in (("qiskit", self.qiskit_name), ("pennylane", self.pennylane_name),
+                                           ("qasm", self.qasm_name)) if not name]
+        if missing and self.decomposition is None:
+            raise ValueError(f"gate {self.name!r} has no {', '.join(missing)} name: give it a decomposition")
 
     @property
     def num_targets(self) -> int:
@@ -222,7 +257,7 @@ def controlled_matrix(target: Any, num_controls: int, xp: Any, identity: bool = 
     return xp.asarray(np.kron(np.eye(k) - on, np.eye(d)), dtype=target.dtype) + on_part
 
 
-def _controlled(name: str, base: GateDef, num_controls: int, qiskit_name: str, pennylane_name: str) -> GateDef:
+def _controlled(name: str, base: GateDef, num_controls: int, qiskit_name: str, pennylane_name: str, qasm_name: str) -> GateDef:
     def matrix(params: Sequence[Any], xp: Any, dtype: Any) -> Any:
         return controlled_matrix(base.matrix(params, xp, dtype), num_controls, xp)
 
@@ -259,6 +294,8 @@ def _controlled(name: str, base: GateDef, num_controls: int, qiskit_name: str, p
         generator_spectrum=spectrum,
         qiskit_name=qiskit_name,
         pennylane_name=pennylane_name,
+        qasm_name=qasm_name,
+        kernel=base.kernel,
     )
 
 
@@ -269,7 +306,8 @@ def _diagonal_gate(name: str, num_wires: int, num_params: int, diagonal: MatrixF
     return GateDef(name=name, num_wires=num_wires, num_params=num_params, matrix=matrix, diagonal=diagonal, **kw)
 
 
-def _rotation_gate(word: str, qiskit_name: str, pennylane_name: str) -> GateDef:
+def _rotation_gate(word: str, qiskit_name: str, pennylane_name: str, qasm_name: str = "",
+                   decomposition: Decomposition | None = None) -> GateDef:
     name = "r" + word.lower()
     matrix, derivatives = _pauli_rotation(word)
     diagonal = None
@@ -285,7 +323,68 @@ def _rotation_gate(word: str, qiskit_name: str, pennylane_name: str) -> GateDef:
         generator_spectrum=_PAULI_ROTATION_SPECTRUM,
         qiskit_name=qiskit_name,
         pennylane_name=pennylane_name,
+        qasm_name=qasm_name,
+        decomposition=decomposition,
+        kernel=name,
     )
+
+
+def _gqsp_matrix(params: Sequence[Any], xp: Any, dtype: Any) -> Any:
+    """``R(theta, phi, lam) = [[e^{i(phi+lam)} cos, e^{i phi} sin], [e^{i lam} sin, -cos]]`` (angles of ``theta``)."""
+    theta, phi, lam = _entries(params, xp)
+    c, s = xp.cos(theta), xp.sin(theta)
+    ep, el = xp.exp(1j * phi), xp.exp(1j * lam)
+    return _from_entries([[ep * el * c, ep * s], [el * s, -c]], xp, dtype)
+
+
+def _gqsp_derivatives(params: Sequence[Any], xp: Any, dtype: Any) -> list:
+    theta, phi, lam = _entries(params, xp)
+    c, s = xp.cos(theta), xp.sin(theta)
+    ep, el = xp.exp(1j * phi), xp.exp(1j * lam)
+    zero = xp.zeros_like(c)
+    return [
+        _from_entries([[-ep * el * s, ep * c], [el * c, s]], xp, dtype),
+        _from_entries([[1j * ep * el * c, 1j * ep * s], [zero, zero]], xp, dtype),
+        _from_entries([[1j * ep * el * c, zero], [1j * el * s, zero]], xp, dtype),
+    ]
+
+
+# exact decompositions (global phase included) into gates every target has; first applied first
+def _sxdg_steps(p: Sequence[Any]) -> list:
+    return [("h", (), (0,)), ("sdg", (), (0,)), ("h", (), (0,))]  # H S H = SX exactly
+
+
+def _iswap_steps(p: Sequence[Any]) -> list:
+    return [("s", (), (0,)), ("s", (), (1,)), ("h", (), (0,)), ("cx", (), (0, 1)), ("cx", (), (1, 0)), ("h", (), (1,))]
+
+
+def _rxx_steps(p: Sequence[Any]) -> list:
+    (theta,) = p
+    return [("h", (), (0,)), ("h", (), (1,)), ("cx", (), (0, 1)), ("rz", (theta,), (1,)), ("cx", (), (0, 1)),
+            ("h", (), (0,)), ("h", (), (1,))]
+
+
+def _ryy_steps(p: Sequence[Any]) -> list:
+    (theta,) = p
+    half = np.pi / 2
+    return [("rx", (half,), (0,)), ("rx", (half,), (1,)), ("cx", (), (0, 1)), ("rz", (theta,), (1,)),
+            ("cx", (), (0, 1)), ("rx", (-half,), (0,)), ("rx", (-half,), (1,))]
+
+
+def _rzz_steps(p: Sequence[Any]) -> list:
+    (theta,) = p
+    return [("cx", (), (0, 1)), ("rz", (theta,), (1,)), ("cx", (), (0, 1))]
+
+
+def _rot_steps(p: Sequence[Any]) -> list:
+    phi, theta, omega = p
+    return [("rz", (phi,), (0,)), ("ry", (theta,), (0,)), ("rz", (omega,), (0,))]
+
+
+def _gqsp_steps(p: Sequence[Any]) -> list:
+    # PennyLane's qml.GQSP writes its rotation the same way: X U3(2 theta, phi, lam) X, then Z
+    theta, phi, lam = p
+    return [("x", (), (0,)), ("u3", (2 * theta, phi, lam), (0,)), ("x", (), (0,)), ("z", (), (0,))]
 
 
 def _build_table() -> dict[str, GateDef]:
@@ -295,50 +394,60 @@ def _build_table() -> dict[str, GateDef]:
         g[gate.name] = gate
         return gate
 
-    add(_diagonal_gate("i", 1, 0, _constant_diagonal([1, 1]), qiskit_name="id", pennylane_name="Identity"))
-    add(GateDef("x", 1, 0, _constant(PAULI_MATRICES["X"]), permutation=(1, 0), qiskit_name="x", pennylane_name="PauliX"))
-    add(GateDef("y", 1, 0, _constant(PAULI_MATRICES["Y"]), qiskit_name="y", pennylane_name="PauliY"))
-    add(_diagonal_gate("z", 1, 0, _constant_diagonal([1, -1]), qiskit_name="z", pennylane_name="PauliZ"))
-    add(GateDef("h", 1, 0, _constant(_H), qiskit_name="h", pennylane_name="Hadamard"))
-    add(_diagonal_gate("s", 1, 0, _constant_diagonal([1, 1j]), qiskit_name="s", pennylane_name="S"))
-    add(_diagonal_gate("sdg", 1, 0, _constant_diagonal([1, -1j]), qiskit_name="sdg", pennylane_name="Adjoint(S)"))
-    add(_diagonal_gate("t", 1, 0, _constant_diagonal([1, np.exp(1j * np.pi / 4)]), qiskit_name="t", pennylane_name="T"))
-    add(_diagonal_gate("tdg", 1, 0, _constant_diagonal([1, np.exp(-1j * np.pi / 4)]), qiskit_name="tdg", pennylane_name="Adjoint(T)"))
-    add(GateDef("sx", 1, 0, _constant(_SX), qiskit_name="sx", pennylane_name="SX"))
-    add(GateDef("sxdg", 1, 0, _constant(_SX.conj().T), qiskit_name="sxdg", pennylane_name="Adjoint(SX)"))
-    rx = add(_rotation_gate("X", "rx", "RX"))
-    ry = add(_rotation_gate("Y", "ry", "RY"))
-    rz = add(_rotation_gate("Z", "rz", "RZ"))
+    def named(qiskit: str, pennylane: str, qasm: str) -> dict[str, str]:
+        return {"qiskit_name": qiskit, "pennylane_name": pennylane, "qasm_name": qasm}
+
+    add(_diagonal_gate("i", 1, 0, _constant_diagonal([1, 1]), **named("id", "Identity", "id")))
+    add(GateDef("x", 1, 0, _constant(PAULI_MATRICES["X"]), permutation=(1, 0), **named("x", "PauliX", "x")))
+    add(GateDef("y", 1, 0, _constant(PAULI_MATRICES["Y"]), **named("y", "PauliY", "y")))
+    add(_diagonal_gate("z", 1, 0, _constant_diagonal([1, -1]), **named("z", "PauliZ", "z")))
+    add(GateDef("h", 1, 0, _constant(_H), **named("h", "Hadamard", "h")))
+    add(_diagonal_gate("s", 1, 0, _constant_diagonal([1, 1j]), **named("s", "S", "s")))
+    add(_diagonal_gate("sdg", 1, 0, _constant_diagonal([1, -1j]), **named("sdg", "Adjoint(S)", "sdg")))
+    add(_diagonal_gate("t", 1, 0, _constant_diagonal([1, np.exp(1j * np.pi / 4)]), **named("t", "T", "t")))
+    add(_diagonal_gate("tdg", 1, 0, _constant_diagonal([1, np.exp(-1j * np.pi / 4)]), **named("tdg", "Adjoint(T)", "tdg")))
+    add(GateDef("sx", 1, 0, _constant(_SX), **named("sx", "SX", "sx")))
+    add(GateDef("sxdg", 1, 0, _constant(_SX.conj().T), decomposition=_sxdg_steps, **named("sxdg", "Adjoint(SX)", "")))
+    rx = add(_rotation_gate("X", "rx", "RX", "rx"))
+    ry = add(_rotation_gate("Y", "ry", "RY", "ry"))
+    rz = add(_rotation_gate("Z", "rz", "RZ", "rz"))
     phase = add(
         _diagonal_gate(
             "p", 1, 1, _phase_diagonal, derivatives=_phase_derivative, generator_spectrum=_PHASE_SPECTRUM,
-            qiskit_name="p", pennylane_name="PhaseShift",
+            kernel="p", **named("p", "PhaseShift", "p"),
         )
     )
     u3_spectrum = (_PAULI_ROTATION_SPECTRUM[0], _PHASE_SPECTRUM[0], _PHASE_SPECTRUM[0])
-    add(GateDef("u", 1, 3, _u3_matrix, _u3_derivatives, generator_spectrum=u3_spectrum, qiskit_name="u", pennylane_name="U3"))
-    add(GateDef("u3", 1, 3, _u3_matrix, _u3_derivatives, generator_spectrum=u3_spectrum, qiskit_name="u3", pennylane_name="U3"))
+    add(GateDef("u", 1, 3, _u3_matrix, _u3_derivatives, generator_spectrum=u3_spectrum, kernel="u3", **named("u", "U3", "U")))
+    add(GateDef("u3", 1, 3, _u3_matrix, _u3_derivatives, generator_spectrum=u3_spectrum, kernel="u3", **named("u3", "U3", "U")))
     add(
         GateDef(
             "rot", 1, 3, _rot_matrix, _rot_derivatives, generator_spectrum=_PAULI_ROTATION_SPECTRUM * 3,
-            qiskit_name="", pennylane_name="Rot",
+            decomposition=_rot_steps, kernel="rot", **named("", "Rot", ""),
         )
     )
-    add(_controlled("cx", g["x"], 1, "cx", "CNOT"))
-    add(_controlled("cy", g["y"], 1, "cy", "CY"))
-    add(_controlled("cz", g["z"], 1, "cz", "CZ"))
-    add(_controlled("ch", g["h"], 1, "ch", "CH"))
-    add(GateDef("swap", 2, 0, _constant(_SWAP), permutation=(0, 2, 1, 3), qiskit_name="swap", pennylane_name="SWAP"))
-    add(GateDef("iswap", 2, 0, _constant(_ISWAP), qiskit_name="iswap", pennylane_name="ISWAP"))
-    add(_controlled("crx", rx, 1, "crx", "CRX"))
-    add(_controlled("cry", ry, 1, "cry", "CRY"))
-    add(_controlled("crz", rz, 1, "crz", "CRZ"))
-    add(_controlled("cp", phase, 1, "cp", "ControlledPhaseShift"))
-    add(_rotation_gate("XX", "rxx", "IsingXX"))
-    add(_rotation_gate("YY", "ryy", "IsingYY"))
-    add(_rotation_gate("ZZ", "rzz", "IsingZZ"))
-    add(_controlled("ccx", g["x"], 2, "ccx", "Toffoli"))
-    add(_controlled("cswap", g["swap"], 1, "cswap", "CSWAP"))
+    add(_controlled("cx", g["x"], 1, "cx", "CNOT", "cx"))
+    add(_controlled("cy", g["y"], 1, "cy", "CY", "cy"))
+    add(_controlled("cz", g["z"], 1, "cz", "CZ", "cz"))
+    add(_controlled("ch", g["h"], 1, "ch", "CH", "ch"))
+    add(GateDef("swap", 2, 0, _constant(_SWAP), permutation=(0, 2, 1, 3), **named("swap", "SWAP", "swap")))
+    add(GateDef("iswap", 2, 0, _constant(_ISWAP), decomposition=_iswap_steps, **named("iswap", "ISWAP", "")))
+    add(_controlled("crx", rx, 1, "crx", "CRX", "crx"))
+    add(_controlled("cry", ry, 1, "cry", "CRY", "cry"))
+    add(_controlled("crz", rz, 1, "crz", "CRZ", "crz"))
+    add(_controlled("cp", phase, 1, "cp", "ControlledPhaseShift", "cp"))
+    add(_rotation_gate("XX", "rxx", "IsingXX", decomposition=_rxx_steps))
+    add(_rotation_gate("YY", "ryy", "IsingYY", decomposition=_ryy_steps))
+    add(_rotation_gate("ZZ", "rzz", "IsingZZ", decomposition=_rzz_steps))
+    add(_controlled("ccx", g["x"], 2, "ccx", "Toffoli", "ccx"))
+    add(_controlled("cswap", g["swap"], 1, "cswap", "CSWAP", "cswap"))
+    # the GQSP rotation of Motlagh & Wiebe (PRX Quantum 5, 020368): no builder, the generic numba kernel
+    add(
+        GateDef(
+            "gqsp", 1, 3, _gqsp_matrix, _gqsp_derivatives, generator_spectrum=((-1.0, 1.0),) + _PHASE_SPECTRUM * 2,
+            decomposition=_gqsp_steps, **named("", "", ""),
+        )
+    )
     return g
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "parameter_shift_jacobian",
     "finite_diff_jacobian",
     "shift_rule",
+    "chain_rule",
     "inverse_operator",
 ]
 
@@ -51,6 +52,42 @@ def symbols_for(argnum: str, num_inputs: int, num_weights: int) -> list[Symbol]:
     if argnum == "x":
         return [Symbol("x", i) for i in range(num_inputs)]
     raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
+
+
+def chain_rule(
+    derivatives: Any, slots: Sequence[int], partials: Sequence[Sequence[Any]], batch: int, num_symbols: int,
+    xp: Any = np, dtype: Any = np.float64, squared: bool = False,
+) -> Any:
+    """Carry derivatives by gate angles to the circuit's symbols: ``(batch, k, P)``.
+
+    Every gradient method (adjoint sweeps, parameter shifts, any executor) ends here.
+
+    Args:
+        derivatives: ``(batch, k, S)``: ``d <O_k> / d angle`` for the angle ``slots``
+            (or, with ``squared``, the variances of those estimates).
+        slots: the ``S`` angle slots of the last axis.
+        partials: ``Program.angle_gradients(symbols)(x, w, xp)``: per angle slot, per
+            symbol, ``d angle / d symbol`` (a scalar or ``(batch,)``; ``None`` for zero).
+        batch: rows.
+        num_symbols: ``P``.
+        squared: propagate variances (the partials enter squared).
+
+    Example:
+        >>> d = np.ones((1, 1, 2))  # two angles, both with derivative 1
+        >>> chain_rule(d, [0, 1], [[2.0, None], [3.0, 1.0]], 1, 2).tolist()
+        [[[5.0, 1.0]]]
+    """
+    if not len(slots):
+        return xp.zeros((batch, derivatives.shape[1], num_symbols), dtype=dtype)
+    zero = xp.zeros((batch,), dtype=dtype)
+    columns = []
+    for slot in slots:
+        row = []
+        for p in partials[slot]:
+            value = zero if p is None else xp.broadcast_to(xp.asarray(p, dtype=dtype), (batch,))
+            row.append(value * value if squared else value)
+        columns.append(xp.stack(row, axis=1) if row else xp.zeros((batch, 0), dtype=dtype))
+    return xp.matmul(xp.asarray(derivatives, dtype=dtype), xp.stack(columns, axis=1))
 
 
 def inverse_operator(step: Step, operator: Any, xp: Any) -> Any:
@@ -93,7 +130,8 @@ def adjoint_jacobian(
     partials = program.angle_gradients(symbols)(x, weights, xp)
     psi = program.evolve(program.initial_state(batch), operators)
     lams = [apply_observable(psi, o, program.backend) for o in observables]
-    columns: list[list[Any]] = [[0.0] * len(symbols) for _ in observables]
+    slots: list[int] = []
+    derivatives: list[Any] = []
     for k in range(len(program.steps) - 1, -1, -1):
         step = program.steps[k]
         inverse = inverse_operator(step, operators[k], xp)
@@ -101,24 +139,12 @@ def adjoint_jacobian(
         needed = [j for j, slot in enumerate(step.slots) if any(p is not None for p in partials[slot])]
         if needed:
             step_values = [values[i] for i in step.slots]
-            for o, lam in enumerate(lams):
-                for j in needed:
-                    g = 2.0 * _derivative_inner(lam, psi, step, step_values, j, program)
-                    for s, p in enumerate(partials[step.slots[j]]):
-                        if p is not None:
-                            columns[o][s] = columns[o][s] + g * p
+            for j in needed:
+                slots.append(step.slots[j])
+                derivatives.append(xp.stack([2.0 * _derivative_inner(lam, psi, step, step_values, j, program) for lam in lams], axis=1))
         lams = [apply_step(lam, step, inverse, program.backend) for lam in lams]
-    return _stack_columns(columns, batch, xp, program.real_dtype)
-
-
-def _stack_columns(columns: list[list[Any]], batch: int, xp: Any, dtype: Any) -> Any:
-    rows = [
-        xp.stack([xp.broadcast_to(xp.asarray(c, dtype=dtype), (batch,)) for c in cols], axis=1)
-        if cols
-        else xp.zeros((batch, 0), dtype=dtype)
-        for cols in columns
-    ]
-    return xp.stack(rows, axis=1)
+    stacked = xp.stack(derivatives, axis=2) if derivatives else xp.zeros((batch, len(observables), 0))
+    return chain_rule(stacked, slots, partials, batch, len(symbols), xp, program.real_dtype)
 
 
 @functools.lru_cache(maxsize=128)
@@ -154,7 +180,8 @@ def parameter_shift_jacobian(
     symbols = symbols_for(argnum, program.circuit.num_inputs, program.circuit.num_weights)
     values = program.angle_values(x, weights)
     partials = program.angle_gradients(symbols)(x, weights, xp)
-    columns: list[Any] = [0.0] * len(symbols)
+    slots: list[int] = []
+    derivatives: list[Any] = []
 
     def energy(shifted: list) -> Any:
         state = program.evolve(program.initial_state(batch), program.operators(shifted))
@@ -171,13 +198,10 @@ def parameter_shift_jacobian(
                 plus[slot] = values[slot] + s
                 minus[slot] = values[slot] - s
                 d_angle = d_angle + c * (energy(plus) - energy(minus))
-            for k, p in enumerate(partials[slot]):
-                if p is not None:
-                    columns[k] = columns[k] + d_angle * xp.reshape(xp.asarray(p), (-1, 1))
-    cols = [xp.broadcast_to(xp.asarray(c, dtype=program.real_dtype), (batch, len(observables))) for c in columns]
-    if not cols:
-        return xp.zeros((batch, len(observables), 0), dtype=program.real_dtype)
-    return xp.stack(cols, axis=2)
+            slots.append(slot)
+            derivatives.append(xp.broadcast_to(xp.asarray(d_angle, dtype=program.real_dtype), (batch, len(observables))))
+    stacked = xp.stack(derivatives, axis=2) if derivatives else xp.zeros((batch, len(observables), 0))
+    return chain_rule(stacked, slots, partials, batch, len(symbols), xp, program.real_dtype)
 
 
 def finite_diff_jacobian(

@@ -27,6 +27,10 @@ __all__ = [
     "check_wires",
     "check_shots",
     "check_seed",
+    "check_input_shape",
+    "check_weight_shape",
+    "missing_inputs_error",
+    "missing_weights_error",
 ]
 
 
@@ -43,33 +47,55 @@ def real_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+def check_input_shape(circuit: Circuit, shape: Sequence[int]) -> bool:
+    """Raise unless ``shape`` is ``(batch, num_inputs)`` or ``(num_inputs,)``; return whether it is one row."""
+    shape = tuple(shape)
+    if len(shape) == 1 and shape[0] == circuit.num_inputs:
+        return True
+    if len(shape) != 2 or shape[1] != circuit.num_inputs:
+        raise ValueError(
+            f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {shape}"
+        )
+    return False
+
+
+def check_weight_shape(circuit: Circuit, shape: Sequence[int]) -> None:
+    """Raise unless ``shape`` is ``(num_weights,)``."""
+    if tuple(shape) != (circuit.num_weights,):
+        raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(shape)}")
+
+
+def missing_inputs_error(circuit: Circuit) -> ValueError:
+    """The error for a missing ``x`` when the circuit declares inputs."""
+    return ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
+
+
+def missing_weights_error(circuit: Circuit) -> ValueError:
+    """The error for missing ``weights`` when the circuit declares weights."""
+    return ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
+
+
 def input_rows(circuit: Circuit, x: Any) -> tuple[np.ndarray, bool]:
     """Input rows ``(batch, num_inputs)`` and whether one row (or none) was given."""
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a qmlsim Circuit, got {type(circuit).__name__}")
     if x is None:
         if circuit.num_inputs:
-            raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
+            raise missing_inputs_error(circuit)
         return np.zeros((1, 0)), True
     rows = real_array(x, "x")
-    single = rows.ndim == 1
-    rows = rows[None, :] if single else rows
-    if rows.ndim != 2 or rows.shape[1] != circuit.num_inputs:
-        raise ValueError(
-            f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {rows.shape}"
-        )
-    return rows, single
+    single = check_input_shape(circuit, rows.shape)
+    return (rows[None, :] if single else rows), single
 
 
 def weight_vector(circuit: Circuit, weights: Any) -> np.ndarray:
     """The weights as ``(num_weights,)``."""
     if weights is None:
         if circuit.num_weights:
-            raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
+            raise missing_weights_error(circuit)
         return np.zeros(0)
     w = real_array(weights, "weights")
-    if w.shape != (circuit.num_weights,):
-        raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {w.shape}")
+    check_weight_shape(circuit, w.shape)
     return w
 
 

@@ -62,7 +62,7 @@ def test_matches_qiskit_matrix(name):
     gate = ref.qiskit_gate(name, params)
     theirs = ref.to_big_endian_matrix(np.asarray(gate.to_matrix()), GATES[name].num_wires)
     np.testing.assert_allclose(matrix(name, params), theirs, atol=ATOL)
-    assert GATES[name].qiskit_name == gate.name
+    assert GATES[name].qiskit_name == gate.name or (not GATES[name].qiskit_name and gate.name == "unitary")
 
 
 def test_rot_matches_pennylane():
@@ -206,7 +206,7 @@ def test_controlled_gates_equal_controlled_construction(name):
 def test_pennylane_names_exist():
     import pennylane as qml
 
-    for name in NAMES:
+    for name in [n for n in NAMES if GATES[n].pennylane_name]:
         pl_name = GATES[name].pennylane_name
         base = pl_name.removeprefix("Adjoint(").removesuffix(")")
         assert hasattr(qml, base), f"{name}: PennyLane has no {base}"

@@ -28,7 +28,7 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit, Op
+from qmlsim.circuits.circuit import Circuit, Op, expand_ops
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.expressions import Const, Expr, Symbol, compile_expressions
 from qmlsim.circuits.gates import GATES
@@ -93,10 +93,12 @@ def to_pennylane(circuit: Circuit, x: Any = None, weights: Any = None, wire_labe
         raise ValueError(f"wire_labels has {len(labels)} labels for a circuit of {circuit.num_wires} wires")
     x_rows, single = _input_rows(circuit, x)
     w = _weights(circuit, weights)
-    exprs = [p for op in circuit.ops for p in op.params]
+    # gates PennyLane lacks (GQSP's rotation) go as their exact decomposition
+    circuit_ops = expand_ops(circuit.ops, lambda gate: bool(gate.pennylane_name))
+    exprs = [p for op in circuit_ops for p in op.params]
     values = compile_expressions(exprs)(x_rows, w, _XP) if exprs else []
     ops, k = [], 0
-    for op in circuit.ops:
+    for op in circuit_ops:
         angles = []
         for p in op.params:
             value = values[k]

@@ -31,29 +31,26 @@ from typing import Any
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit
+from qmlsim.circuits.circuit import Circuit, Op
 from qmlsim.circuits.expressions import Add, Const, Div, Expr, Func, Mul, Neg, Pow, Symbol, compile_expressions
+from qmlsim.circuits.gates import GATES
 
 __all__ = ["to_qasm3", "from_qasm2", "QASM3_DEFINITIONS"]
 
-# qmlsim gates that are stdgates.inc gates of the same matrix, by their OpenQASM 3 name
-_STDGATES = {
-    "i": "id", "x": "x", "y": "y", "z": "z", "h": "h", "s": "s", "sdg": "sdg", "t": "t", "tdg": "tdg",
-    "sx": "sx", "rx": "rx", "ry": "ry", "rz": "rz", "p": "p", "cx": "cx", "cy": "cy", "cz": "cz",
-    "ch": "ch", "swap": "swap", "crx": "crx", "cry": "cry", "crz": "crz", "cp": "cp", "ccx": "ccx",
-    "cswap": "cswap", "u": "U", "u3": "U",
-}
-
-QASM3_DEFINITIONS = {
-    "sxdg": "gate sxdg a { inv @ sx a; }",
-    "iswap": "gate iswap a, b { s a; s b; h a; cx a, b; cx b, a; h b; }",
-    "rxx": "gate rxx(theta) a, b { h a; h b; cx a, b; rz(theta) b; cx a, b; h a; h b; }",
-    "ryy": "gate ryy(theta) a, b { rx(pi / 2) a; rx(pi / 2) b; cx a, b; rz(theta) b; cx a, b; rx(-pi / 2) a; rx(-pi / 2) b; }",
-    "rzz": "gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }",
+def _definition(name: str) -> str:
+    """An exact ``gate`` definition of a GATES entry that ``stdgates.inc`` lacks, from its decomposition."""
+    gate = GATES[name]
     # parameter names sort in argument order: some importers (qiskit-qasm3-import 0.6) bind by sorted name
-    "rot": "gate rot(p0, p1, p2) a { rz(p0) a; ry(p1) a; rz(p2) a; }",
-}
-"""Exact OpenQASM 3 definitions of the qmlsim gates that ``stdgates.inc`` lacks."""
+    params = tuple(Symbol("w", j) for j in range(gate.num_params))
+    args = [f"q{j}" for j in range(gate.num_wires)]
+    body = []
+    for op in Op(name, tuple(range(gate.num_wires)), params).decomposed():
+        call = GATES[op.name].qasm_name or op.name
+        if op.params:
+            call += "(" + ", ".join(_source(p, None, None, parameter="p") for p in op.params) + ")"
+        body.append(f"{call} {', '.join(args[w] for w in op.wires)};")
+    head = f"gate {name}" + (f"({', '.join(f'p{j}' for j in range(gate.num_params))})" if gate.num_params else "")
+    return f"{head} {', '.join(args)} {{ {' '.join(body)} }}"
 
 
 def to_qasm3(circuit: Circuit, x: Any = None, weights: Any = None) -> str:
@@ -90,9 +87,8 @@ def to_qasm3(circuit: Circuit, x: Any = None, weights: Any = None) -> str:
             definitions[gate_name] = _unitary_definition(gate_name, op.matrix)
             call = gate_name
         else:
-            if op.name in QASM3_DEFINITIONS:
-                definitions[op.name] = QASM3_DEFINITIONS[op.name]
-            call = _STDGATES.get(op.name, op.name)
+            _declare(op.name, definitions)
+            call = GATES[op.name].qasm_name or op.name
             if op.params:
                 call += "(" + ", ".join(_angle(p, x_row, w) for p in op.params) + ")"
         modifiers = ""
@@ -109,6 +105,15 @@ def to_qasm3(circuit: Circuit, x: Any = None, weights: Any = None) -> str:
         inputs += [f"input float[64] w_{j};" for j in range(circuit.num_weights)]
     lines = header + list(definitions.values()) + inputs + [f"qubit[{circuit.num_wires}] q;"] + body
     return "\n".join(lines)
+
+
+def _declare(name: str, definitions: dict[str, str]) -> None:
+    """Add the definition of gate ``name`` (and of the gates it is defined by) when stdgates.inc lacks it."""
+    if name in definitions or name not in QASM3_DEFINITIONS:
+        return
+    for part in Op(name, tuple(range(GATES[name].num_wires)), (0.0,) * GATES[name].num_params).decomposed():
+        _declare(part.name, definitions)
+    definitions[name] = QASM3_DEFINITIONS[name]
 
 
 def _bound(values: Any, size: int, name: str) -> np.ndarray | None:
@@ -131,19 +136,20 @@ def _angle(expr: Expr, x_row: np.ndarray | None, w: np.ndarray | None) -> str:
     return _source(expr, x_row, w)
 
 
-def _source(expr: Expr, x_row: np.ndarray | None, w: np.ndarray | None) -> str:
+def _source(expr: Expr, x_row: np.ndarray | None, w: np.ndarray | None, parameter: str = "w_") -> str:
+    """OpenQASM text of an expression; unbound weights are written ``{parameter}{index}``."""
     if isinstance(expr, Const):
         return repr(float(expr.value))
     if isinstance(expr, Symbol):
         if expr.kind == "x":
             return f"x_{expr.index}" if x_row is None else repr(float(x_row[expr.index]))
-        return f"w_{expr.index}" if w is None else repr(float(w[expr.index]))
+        return f"{parameter}{expr.index}" if w is None else repr(float(w[expr.index]))
     if isinstance(expr, Neg):
-        return f"(-{_source(expr.a, x_row, w)})"
+        return f"(-{_source(expr.a, x_row, w, parameter)})"
     if isinstance(expr, Func):
-        return f"{expr.name}({_source(expr.a, x_row, w)})"
+        return f"{expr.name}({_source(expr.a, x_row, w, parameter)})"
     operator = {Add: "+", Mul: "*", Div: "/", Pow: "**"}[type(expr)]
-    return f"({_source(expr.a, x_row, w)} {operator} {_source(expr.b, x_row, w)})"
+    return f"({_source(expr.a, x_row, w, parameter)} {operator} {_source(expr.b, x_row, w, parameter)})"
 
 
 def _unitary_definition(name: str, matrix: np.ndarray) -> str:
@@ -210,3 +216,7 @@ def from_qasm2(text: str, parameters: str = "inputs") -> Circuit:
     except qasm2.QASM2ParseError as error:
         raise ValueError(f"invalid OpenQASM 2 program: {error}") from error
     return from_qiskit(qc, parameters=parameters)
+
+
+QASM3_DEFINITIONS = {name: _definition(name) for name, gate in GATES.items() if not gate.qasm_name}
+"""Exact OpenQASM 3 definitions of the qmlsim gates that ``stdgates.inc`` lacks (from each gate's decomposition)."""

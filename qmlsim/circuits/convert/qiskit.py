@@ -41,7 +41,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit, Op
+from qmlsim.circuits.circuit import Circuit, Op, expand_ops
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.convert.bitorder import reverse_bit_order
 from qmlsim.circuits.expressions import Add, Const, Div, Expr, Func, Mul, Neg, Pow, Symbol, as_expr
@@ -105,7 +105,8 @@ def to_qiskit(circuit: Circuit) -> QuantumCircuit:
     inputs = ParameterVector(INPUTS_NAME, circuit.num_inputs)
     weights = ParameterVector(WEIGHTS_NAME, circuit.num_weights)
     qc = QuantumCircuit(circuit.num_wires)
-    for op in circuit.ops:
+    # gates Qiskit lacks (Rot, GQSP) go as their exact decomposition, controlled or inverted as a whole
+    for op in expand_ops(circuit.ops, lambda gate: bool(gate.qiskit_name)):
         for gate, qargs in _qiskit_gates(op, inputs, weights):
             qc.append(gate, qargs)
     return qc
@@ -113,21 +114,6 @@ def to_qiskit(circuit: Circuit) -> QuantumCircuit:
 
 def _qiskit_gates(op: Op, inputs: Any, weights: Any) -> list[tuple[Gate, list[int]]]:
     params = [to_parameter_expression(p, inputs, weights) for p in op.params]
-    if op.name == "rot":
-        # Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi) exactly; a controlled or
-        # inverted Rot is the same three rotations controlled or inverted, which keeps
-        # the relative phase right without a Qiskit gate of its own.
-        phi, theta, omega = params
-        seq = [("rz", phi), ("ry", theta), ("rz", omega)]
-        if op.adjoint:
-            seq = [(name, -angle) for name, angle in reversed(seq)]
-        out = []
-        for name, angle in seq:
-            gate = _TO_QISKIT_CLASS[name](angle)
-            if op.controls:
-                gate = gate.control(len(op.controls))
-            out.append((gate, list(op.controls) + list(op.wires)))
-        return out
     if op.name == "unitary":
         # UnitaryGate's first qubit is its least significant bit: pass the wires reversed.
         gate: Gate = UnitaryGate(op.matrix, check_input=False)

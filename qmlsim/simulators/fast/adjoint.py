@@ -22,7 +22,7 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     _apply,
     _as_real,
     _base_index,
-    _build_derivative,
+    _derivative,
     _insert_zero,
     _load,
     _msize,
@@ -199,7 +199,7 @@ if numba is not None:
     @njit(cache=True)
     def _adjoint_row(psi, lams, ops, cdata, idata, sk, sv, xrow, w, grow, wanted, out):
         m = np.empty(_msize(ops), psi.dtype)
-        dm = np.empty(16, psi.dtype)
+        dm = np.empty(_msize(ops), psi.dtype)
         g = np.empty(4, psi.dtype)
         for o in range(ops.shape[0] - 1, -1, -1):
             rec = ops[o]
@@ -216,7 +216,7 @@ if numba is not None:
                     t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
                     t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
                     _load(rec, False, cdata, sk, sv, xrow, w, grow, m)
-                    _build_derivative(code, jw, t0, t1, t2, dm)
+                    _derivative(rec, jw, t0, t1, t2, grow, dm)
                     if rec[F_ADJ] != 0:
                         _adjoint_in_place(rec[F_KIND], 2, dm)
                     _fused_step(psi, lams, rec, slot + jw, m, dm, g, out)
@@ -230,7 +230,7 @@ if numba is not None:
                 for j in range(ns):
                     if not wanted[slot + j]:
                         continue
-                    _build_derivative(code, j, t0, t1, t2, dm)
+                    _derivative(rec, j, t0, t1, t2, grow, dm)
                     if rec[F_ADJ] != 0:
                         _adjoint_in_place(rec[F_KIND], 1 << rec[F_K], dm)
                     for q in range(lams.shape[0]):
@@ -250,7 +250,7 @@ def adjoint_jacobian(plan: FastPlan, observables: Sequence[Observable], x: np.nd
     The sweep gives ``d <O> / d angle`` for every angle slot; the symbolic partials of
     the angle expressions carry them to ``weights`` or ``x``.
     """
-    from qmlsim.simulators.gradients import symbols_for  # noqa: PLC0415 - avoids a cycle at import
+    from qmlsim.simulators.gradients import chain_rule, symbols_for  # noqa: PLC0415 - avoids a cycle at import
     from qmlsim.simulators.measurements import apply_observable  # noqa: PLC0415
 
     program = plan.program
@@ -270,12 +270,8 @@ def adjoint_jacobian(plan: FastPlan, observables: Sequence[Observable], x: np.nd
 
     psi = plan.states(x, weights)
     lams = lams_fn(psi)
-    xs, ws, gen = plan.angle_inputs(x, weights)
+    xs, ws, gen = plan.angle_inputs(x, weights, derivatives=True)
     grads = np.zeros((batch, len(observables), plan.sk.shape[0]))
     _adjoint_rows(psi, lams, plan.ops, plan.cdata, plan.idata, plan.sk, plan.sv, xs, ws, gen, wanted, grads)
-    chain = np.zeros((batch, len(partials), len(symbols)))
-    for slot, row in enumerate(partials):
-        for j, p in enumerate(row):
-            if p is not None:
-                chain[:, slot, j] = p
-    return np.matmul(grads, chain).astype(program.real_dtype, copy=False)
+    slots = np.flatnonzero(wanted)
+    return chain_rule(grads[:, :, slots], slots, partials, batch, len(symbols)).astype(program.real_dtype, copy=False)

@@ -25,11 +25,11 @@ KMAX = 12
 NFIELDS = F_POS + KMAX
 # kernel kinds
 K_DENSE, K_DIAG, K_PERM = 0, 1, 2
-# matrix sources: constants, or built from angles
-C_CONST, C_RX, C_RY, C_RZ, C_P, C_U3, C_ROT, C_RXX, C_RYY, C_RZZ = range(10)
-_PARAM_CODES = {"rx": C_RX, "ry": C_RY, "rz": C_RZ, "p": C_P, "u": C_U3, "u3": C_U3, "rot": C_ROT,
-                "rxx": C_RXX, "ryy": C_RYY, "rzz": C_RZZ}
-_DIAGONAL_CODES = (C_RZ, C_P, C_RZZ)
+# matrix sources: constants, built from angles by a builder below, or (C_ROW) read per row from
+# the row values, where the plan put the gate table's matrix (any parametric gate, no builder needed)
+C_CONST, C_RX, C_RY, C_RZ, C_P, C_U3, C_ROT, C_RXX, C_RYY, C_RZZ, C_ROW = range(11)
+KERNEL_CODES = {"rx": C_RX, "ry": C_RY, "rz": C_RZ, "p": C_P, "u3": C_U3, "rot": C_ROT, "rxx": C_RXX, "ryy": C_RYY, "rzz": C_RZZ}
+"""The builder of each name of :data:`qmlsim.circuits.gates.NUMBA_KERNELS` (a test checks they agree)."""
 # angle slot sources
 S_CONST, S_X, S_W, S_GEN = range(4)
 # a parallel launch (and waking the worker threads) pays off above this many amplitude-gate updates
@@ -145,6 +145,23 @@ if numba is not None:
         d = 2 if (code == C_RZ or code == C_P) else (4 if code == C_RZZ else (16 if (code == C_RXX or code == C_RYY) else 4))
         for i in range(d):
             m[i] = 0.5 * m[i]
+
+    @njit(cache=True, inline="always")
+    def _row_matrix(grow, off, size, m):
+        """``m[:size]`` from the row values: ``size`` (re, im) pairs from ``grow[off]`` on (a C_ROW op)."""
+        for i in range(size):
+            m[i] = grow[off + 2 * i] + 1j * grow[off + 2 * i + 1]
+
+    @njit(cache=True)
+    def _derivative(rec, j, t0, t1, t2, grow, m):
+        """``d M / d angle_j`` of an op into ``m``: from its builder, or from the row values (C_ROW)."""
+        code = rec[F_CODE]
+        if code == C_ROW:
+            d = 1 << rec[F_K]
+            size = d if rec[F_KIND] == K_DIAG else d * d
+            _row_matrix(grow, rec[F_OFF] + 2 * size * (1 + j), size, m)
+        else:
+            _build_derivative(code, j, t0, t1, t2, m)
 
     @njit(cache=True, inline="always")
     def _adjoint_in_place(kind, dim, m):
@@ -475,12 +492,15 @@ if numba is not None:
                 for i in range(size):
                     m[i] = cdata[off + i]
             return size
-        slot = rec[F_SLOT]
-        ns = rec[F_NSLOT]
-        t0 = _angle(slot, sk, sv, xrow, w, grow)
-        t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
-        t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
-        _build(code, t0, t1, t2, m)
+        if code == C_ROW:
+            _row_matrix(grow, rec[F_OFF], size, m)
+        else:
+            slot = rec[F_SLOT]
+            ns = rec[F_NSLOT]
+            t0 = _angle(slot, sk, sv, xrow, w, grow)
+            t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
+            t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
+            _build(code, t0, t1, t2, m)
         if (rec[F_ADJ] != 0) != inverse:
             _adjoint_in_place(kind, d, m)
         return size

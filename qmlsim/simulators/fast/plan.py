@@ -16,6 +16,8 @@ from qmlsim.circuits.expressions import Add, Div, Expr, Mul, Neg, Symbol, compil
 from qmlsim.circuits.observables import Observable, PauliTerm
 from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     C_CONST,
+    C_ROW,
+    KERNEL_CODES,
     F_ADJ,
     F_CMASK,
     F_CODE,
@@ -36,10 +38,8 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     S_GEN,
     S_W,
     S_X,
-    _DIAGONAL_CODES,
     _PARALLEL_WIRES,
     _PARALLEL_WORK,
-    _PARAM_CODES,
     _group_parallel,
     _group_serial,
     _pauli_expvals_one_large,
@@ -151,16 +151,20 @@ class FastPlan:
         self.sk, self.sv = sk, sv
         self._general = compile_expressions(general) if general else None
         self._num_general = len(general)
+        self._slot_values: Any = None  # all angles per row, compiled when a C_ROW op needs them
 
     def _pack_ops(self) -> None:
         n = self.num_wires
+        # C_ROW ops: (step, offset of its values in a row, diagonal?) and the row width
+        self._row_ops: list[tuple[Any, int, bool]] = []
+        self._row_size = self._num_general
         records = []
         cdata: list[np.ndarray] = [np.zeros(1, np.complex128)]
         idata: list[np.ndarray] = [np.zeros(1, np.int64)]
         csize, isize = 1, 1
         for step in self.program.steps:
             k = len(step.targets)
-            if k > KMAX or (step.constant is None and k > 2):
+            if k > KMAX or (step.constant is None and step.gate.kernel is not None and k > 2):
                 raise Unsupported(f"{k}-target op {step.op.name}")
             rec = np.zeros(NFIELDS, np.int64)
             rec[F_K] = k
@@ -192,12 +196,20 @@ class FastPlan:
                     cdata += [forward, inverse]
                     csize += 2 * forward.size
             else:
-                code = _PARAM_CODES.get(step.gate.name)
-                if code is None:
-                    raise Unsupported(f"parametric gate {step.gate.name}")
-                rec[F_CODE] = code
-                rec[F_KIND] = K_DIAG if code in _DIAGONAL_CODES else K_DENSE
+                rec[F_KIND] = K_DIAG if step.kind == KIND_DIAGONAL else K_DENSE
                 rec[F_ADJ] = int(step.adjoint)
+                if step.gate.kernel is not None:
+                    rec[F_CODE] = KERNEL_CODES[step.gate.kernel]
+                else:
+                    # no builder: the matrix and its derivatives come per row from the gate table
+                    if k > 6 and rec[F_KIND] == K_DENSE:
+                        raise Unsupported("dense parametric gates on more than 6 wires")
+                    size = (1 << k) if rec[F_KIND] == K_DIAG else (1 << (2 * k))
+                    rec[F_CODE] = C_ROW
+                    rec[F_OFF] = self._row_size
+                    rec[F_ROWDEP] = 1
+                    self._row_ops.append((step, self._row_size, rec[F_KIND] == K_DIAG))
+                    self._row_size += 2 * size * (1 + len(step.slots))
             records.append(rec)
         self.ops = np.array(records, np.int64).reshape(len(records), NFIELDS)
         self.cdata = np.concatenate(cdata)
@@ -263,16 +275,40 @@ class FastPlan:
         return _Group(ops.reshape(len(indices), NFIELDS), nonlocal_pos, runs)
 
     # --- running ---------------------------------------------------------------------
-    def angle_inputs(self, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``x``, ``weights`` as contiguous float64 and the per-row values of the non-affine angles ``(batch, k)``."""
+    @property
+    def needs_row_values(self) -> bool:
+        """Whether the kernels read per-row values (non-affine angles, or matrices of C_ROW ops)."""
+        return self._row_size > 0
+
+    def angle_inputs(self, x: np.ndarray, weights: np.ndarray, derivatives: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x``, ``weights`` as contiguous float64 and the per-row values ``(batch, k)`` the kernels read.
+
+        A row holds the values of the non-affine angles, then, for each op run by the
+        generic kernel, its matrix (or diagonal) as (re, im) pairs and, with
+        ``derivatives``, the derivative matrices by its angles.
+        """
         batch = x.shape[0]
         x = np.ascontiguousarray(x, np.float64)
         weights = np.ascontiguousarray(weights, np.float64)
-        if self._general is None:
-            return x, weights, np.zeros((batch, 0))
-        gen = np.empty((batch, self._num_general))
-        for i, value in enumerate(self._general(x, weights, np)):
-            gen[:, i] = value
+        gen = np.zeros((batch, self._row_size))
+        if self._general is not None:
+            for i, value in enumerate(self._general(x, weights, np)):
+                gen[:, i] = value
+        if self._row_ops:
+            if self._slot_values is None:
+                self._slot_values = compile_expressions(self.program.angles)
+            values = self._slot_values(x, weights, np)
+            for step, offset, diagonal in self._row_ops:
+                angles = [values[i] for i in step.slots]
+                blocks = [step.gate.diagonal(angles, np, np.complex128) if diagonal else step.gate.matrix(angles, np, np.complex128)]
+                if derivatives:
+                    parts = step.gate.derivatives(angles, np, np.complex128)
+                    blocks += [np.diagonal(d, axis1=-2, axis2=-1) if diagonal else d for d in parts]
+                for block in blocks:
+                    shape = (batch,) + block.shape[(-1 if diagonal else -2) :]
+                    flat = np.ascontiguousarray(np.broadcast_to(block, shape)).reshape(batch, -1).view(np.float64)
+                    gen[:, offset : offset + flat.shape[1]] = flat
+                    offset += flat.shape[1]
         return x, weights, gen
 
     def states(self, x: np.ndarray, weights: np.ndarray) -> np.ndarray:

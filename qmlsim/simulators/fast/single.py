@@ -16,7 +16,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
-from qmlsim.simulators.fast.kernels import S_GEN, _pauli_expvals_serial, _rows_serial, numba
+from qmlsim.simulators.fast.kernels import _pauli_expvals_serial, _rows_serial, numba
 from qmlsim.simulators.fast.plan import FastPlan
 
 __all__ = ["SmallLane", "MAX_LANE_AMPLITUDES"]
@@ -64,8 +64,9 @@ class SmallLane:
         self.num_weights = circuit.num_weights
         self.max_rows = max(1, MAX_LANE_AMPLITUDES >> plan.num_wires)
         self.block = max(1, (2048 * 16 // np.dtype(plan.dtype).itemsize) >> plan.num_wires)
-        # angles that are not affine in one symbol are evaluated in Python (rare in QML loops)
-        self.has_general_angles = bool((plan.sk[:, 0] == S_GEN).any())
+        # angles that are not affine in one symbol, and gates without a numba builder, are
+        # evaluated in Python per call (rare in QML loops)
+        self.has_general_angles = plan.needs_row_values
         self._no_x = np.zeros((1, 0))
         self._no_gen = np.zeros((self.max_rows, 0))
         self._no_w = np.zeros(0)
