@@ -226,3 +226,17 @@ def test_checker_sees_lazy_and_top_level():
         "qmlsim.simulators": False,
         "qmlsim.simulators.kernels": False,
     }
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_name_crosses_a_module_boundary(path):
+    """``from qmlsim.x import _name`` is refused: what another module needs is public there."""
+    tree = ast.parse(path.read_text())
+    private = [
+        f"{node.module}.{alias.name} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("qmlsim")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert not private, f"{path.name} imports private names: {private}"

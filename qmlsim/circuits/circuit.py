@@ -20,7 +20,16 @@ import numpy as np
 from qmlsim.circuits.expressions import Const, Expr, Symbol, as_expr
 from qmlsim.circuits.gates import GATES
 
-__all__ = ["Op", "Circuit", "UNITARY_ATOL", "expand_ops"]
+__all__ = [
+    "Op",
+    "Circuit",
+    "UNITARY_ATOL",
+    "expand_ops",
+    "check_input_shape",
+    "check_weight_shape",
+    "missing_inputs_error",
+    "missing_weights_error",
+]
 
 UNITARY_ATOL = 1e-8
 """Tolerance of the unitarity check of ``Circuit.unitary`` matrices."""
@@ -460,6 +469,35 @@ class Circuit:
     def cswap(self, control: int, target1: int, target2: int) -> Circuit:
         """Fredkin: swap ``target1`` and ``target2`` when ``control`` is 1."""
         return self.gate("cswap", control, target1, target2)
+
+
+# --- argument shapes: one wording for every executor and converter -----------------
+def check_input_shape(circuit: Circuit, shape: Sequence[int]) -> bool:
+    """Raise unless ``shape`` is ``(batch, num_inputs)`` or ``(num_inputs,)``; return whether it is one row."""
+    shape = tuple(shape)
+    if len(shape) == 1 and shape[0] == circuit.num_inputs:
+        return True
+    if len(shape) != 2 or shape[1] != circuit.num_inputs:
+        raise ValueError(
+            f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {shape}"
+        )
+    return False
+
+
+def check_weight_shape(circuit: Circuit, shape: Sequence[int]) -> None:
+    """Raise unless ``shape`` is ``(num_weights,)``."""
+    if tuple(shape) != (circuit.num_weights,):
+        raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(shape)}")
+
+
+def missing_inputs_error(circuit: Circuit) -> ValueError:
+    """The error for a missing ``x`` when the circuit declares inputs."""
+    return ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
+
+
+def missing_weights_error(circuit: Circuit) -> ValueError:
+    """The error for missing ``weights`` when the circuit declares weights."""
+    return ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
 
 
 def expand_ops(ops: Sequence[Op], native: Any) -> list[Op]:

@@ -18,6 +18,7 @@ __all__ = [
     "hardware_efficient_ansatz",
     "havlicek_ansatz",
     "data_reuploading",
+    "compute_uncompute",
 ]
 
 _ENTANGLEMENTS = ("full", "linear", "circular")
@@ -161,3 +162,15 @@ def data_reuploading(num_wires: int, num_inputs: int | None = None, layers: int 
         w = c.weights(3)
         c.rot(w[0], w[1], w[2], q)
     return c
+
+
+def compute_uncompute(feature_map: Circuit) -> Circuit:
+    """``U(z)^dagger U(x)``: inputs ``x`` first then ``z``; weights shared by both halves.
+
+    The probability of all zeros on ``|0...0>`` is ``|<Phi(z)|Phi(x)>|^2``.
+
+    Example:
+        >>> compute_uncompute(zz_feature_map(2)).num_inputs
+        4
+    """
+    return feature_map.copy().compose(feature_map.inverse(), share_inputs=False, share_weights=True)

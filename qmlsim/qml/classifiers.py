@@ -25,8 +25,9 @@ from qmlsim.circuits.circuit import Circuit, substitute
 from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable, Z
 from qmlsim.circuits.templates import havlicek_ansatz, zz_feature_map
-from qmlsim.qml.kernels import FidelityQuantumKernel, TrainableFidelityQuantumKernel, resolve_device
-from qmlsim.qml.optimizers import adam, minimize_spsa
+from qmlsim.qml.kernels import FidelityQuantumKernel, TrainableFidelityQuantumKernel
+from qmlsim.simulators.executor import resolve_device
+from qmlsim.qml.optimizers import METHODS, minimize
 
 __all__ = ["QSVC", "VariationalClassifier", "parity_observable", "weights_as_inputs"]
 
@@ -227,7 +228,7 @@ def cross_entropy_loss(e: np.ndarray, b: np.ndarray, y: np.ndarray, shots: int =
 
 
 _LOSSES = {"binomial": binomial_loss, "cross_entropy": cross_entropy_loss}
-_OPTIMIZERS = ("spsa", "adam", "lbfgs")
+_OPTIMIZERS = METHODS
 
 
 class VariationalClassifier(ClassifierMixin, BaseEstimator):
@@ -397,15 +398,11 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
 
         progress = _progress(self.verbose, int(self.maxiter), "VariationalClassifier")
         try:
-            if self.optimizer == "spsa":
-                options = {} if self.learning_rate is None else {"learning_rate": self.learning_rate}
-                params, curve = minimize_spsa(
-                    loss, params, int(self.maxiter), seed=int(rng.integers(2**31)), callback=self.callback, progress=progress, **options
-                )
-            elif self.optimizer == "adam":
-                params, curve = _minimize_adam(value_and_grad, params, int(self.maxiter), self.learning_rate or 0.05, self.callback, progress)
-            else:
-                params, curve = _minimize_lbfgs(value_and_grad, params, int(self.maxiter), self.callback, progress)
+            params, curve = minimize(
+                self.optimizer, params, int(self.maxiter), loss=loss, value_and_grad=value_and_grad,
+                learning_rate=self.learning_rate, seed=int(rng.integers(2**31)) if self.optimizer == "spsa" else 0,
+                callback=self.callback, progress=progress,
+            )
         finally:
             if progress is not None:
                 progress.close()
@@ -452,41 +449,3 @@ def _progress(verbose: bool, total: int, desc: str) -> Any:
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     return tqdm(total=total, desc=desc)
-
-
-def _minimize_adam(value_and_grad, params, maxiter, learning_rate, callback, progress):
-    opt = adam(learning_rate)
-    state = opt.init(params)
-    curve = np.empty((maxiter, params.shape[0]))
-    for it in range(maxiter):
-        curve[it], gradient = value_and_grad(params)
-        params, state = opt.update(gradient, params, state)
-        if callback is not None:
-            callback(it, curve[it])
-        if progress is not None:
-            progress.update(1)
-    return params, curve
-
-
-def _minimize_lbfgs(value_and_grad, params, maxiter, callback, progress):
-    from scipy.optimize import minimize  # noqa: PLC0415
-
-    out, curves = [], []
-    for run in range(params.shape[0]):
-        history: list[float] = []
-
-        def fun(p: np.ndarray) -> tuple[float, np.ndarray]:
-            value, gradient = value_and_grad(p[None, :], np.array([run]))
-            return float(value[0]), gradient[0]
-
-        def record(intermediate_result: Any) -> None:
-            history.append(float(intermediate_result.fun))
-            if callback is not None:
-                callback(len(history) - 1, np.array([history[-1]]))
-            if progress is not None and run == 0:
-                progress.update(1)
-
-        result = minimize(fun, params[run], jac=True, method="L-BFGS-B", options={"maxiter": maxiter}, callback=record)
-        out.append(result.x)
-        curves.append(history + [history[-1] if history else result.fun] * (maxiter - len(history)))
-    return np.array(out), np.array(curves).T

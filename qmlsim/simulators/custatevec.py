@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Step, apply_step
+from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION, Step, apply_step
 
 __all__ = ["CuStateVecLibrary", "load_library", "step_applier", "custatevec_bits", "MIN_WIRES", "MAX_ROWS"]
 

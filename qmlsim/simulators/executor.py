@@ -13,7 +13,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
 
-__all__ = ["Executor", "EXECUTION_PATHS"]
+__all__ = ["Executor", "EXECUTION_PATHS", "resolve_device"]
 
 #: Every way this layer computes a result, name -> description. The differential test
 #: harness (``tests/differential/paths.py``) registers each name and fails while one is
@@ -68,3 +68,21 @@ class Executor(Protocol):
         method: str = ...,
         argnum: str = "weights",
     ) -> Any: ...
+
+
+def resolve_device(device: Any) -> Any:
+    """The executor a model's ``device=`` argument names: ``None`` -> ``Simulator()``, a backend name -> a
+    ``Simulator`` on it, an executor (with ``probs``/``sample``) as it is; ``TypeError`` otherwise."""
+    from qmlsim.simulators import Simulator  # noqa: PLC0415 - keeps this import light for hardware users
+
+    if device is None:
+        return Simulator()
+    if isinstance(device, str):
+        return Simulator(backend=device)
+    for method in ("probs", "sample"):
+        if not callable(getattr(device, method, None)):
+            raise TypeError(
+                f"device must be None, a backend name ('numpy', 'jax', 'cupy') or an executor with probs/sample, "
+                f"got {type(device).__name__}"
+            )
+    return device

@@ -32,7 +32,8 @@ from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import kernels
 from qmlsim.simulators.measurements import apply_observable, expval
-from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program, Step, apply_step
+from qmlsim.simulators.program import Program
+from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION, Step, apply_step
 
 __all__ = [
     "symbols_for",

@@ -7,12 +7,15 @@ kind, each applying its matrix on wires given as data through index arithmetic.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from qmlsim.circuits.gates import controlled_matrix
-from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program, Step, apply_step, target_operator
+from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION, Step, apply_step, target_operator
+
+if TYPE_CHECKING:  # the program imports this module
+    from qmlsim.simulators.program import Program
 
 __all__ = ["run_scan", "MAX_DYNAMIC_WIRES"]
 

@@ -17,105 +17,31 @@ by circuit structure, backend and dtype (compile once, run many).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit, Op
+from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.expressions import Expr, Symbol, compile_expressions
-from qmlsim.circuits.gates import GATES, GateDef
+from qmlsim.circuits.gates import GATES
 from qmlsim.simulators import kernels
 from qmlsim.simulators.backends import DTYPES, Backend
+from qmlsim.simulators import jax_scan
+from qmlsim.simulators.steps import (  # Step and the kinds stay importable from here
+    KIND_DIAGONAL,
+    KIND_MATRIX,
+    KIND_PERMUTATION,
+    Step,
+    apply_step,
+    resolve_op,
+    step_kind,
+    target_operator,
+)
 
-__all__ = ["Step", "Program", "compile_circuit"]
+__all__ = ["Step", "Program", "compile_circuit", "KIND_DIAGONAL", "KIND_PERMUTATION", "KIND_MATRIX", "SCAN_THRESHOLD"]
 
-KIND_DIAGONAL = "diagonal"
-KIND_PERMUTATION = "permutation"
-KIND_MATRIX = "matrix"
 # JAX programs longer than this run as lax.scan over op structures instead of unrolled
 SCAN_THRESHOLD = 48
-
-
-@dataclass(frozen=True, eq=False)
-class Step:
-    """One op resolved to a kernel.
-
-    Attributes:
-        op: the source op.
-        kind: ``"diagonal"``, ``"permutation"`` or ``"matrix"`` (the kernel on the targets).
-        targets: wires the target gate acts on.
-        controls: all control wires (the gate's own and the op's extra controls).
-        gate: the target gate's definition (``None`` for a user unitary).
-        slots: indices of this step's angles in the program's angle list.
-        adjoint: apply the conjugate transpose.
-        constant: the precomputed diagonal/matrix/permutation when no angle is symbolic.
-        spectrum: per angle, generator eigenvalues of the whole (controlled) op.
-    """
-
-    op: Op
-    kind: str
-    targets: tuple[int, ...]
-    controls: tuple[int, ...]
-    gate: GateDef | None
-    slots: tuple[int, ...]
-    adjoint: bool
-    constant: Any
-    spectrum: tuple[tuple[float, ...], ...]
-
-
-def _resolve(op: Op) -> tuple[GateDef | None, tuple[int, ...], tuple[int, ...]]:
-    """The target gate, all controls and the targets of an op."""
-    if op.name == "unitary":
-        return None, op.controls, op.wires
-    gate = GATES[op.name]
-    k = gate.num_controls
-    controls = op.controls + op.wires[:k]
-    target_gate = GATES[gate.base] if gate.base is not None else gate
-    return target_gate, controls, op.wires[k:]
-
-
-def _kind(gate: GateDef | None, op: Op) -> str:
-    if gate is None:
-        return KIND_MATRIX
-    if gate.diagonal is not None:
-        return KIND_DIAGONAL
-    if gate.permutation is not None:
-        return KIND_PERMUTATION
-    return KIND_MATRIX
-
-
-def target_operator(step: Step, values: list, xp: Any, dtype: Any) -> Any:
-    """The target gate's diagonal, permutation or matrix for angle ``values`` (adjoint applied)."""
-    gate, op = step.gate, step.op
-    if step.kind == KIND_PERMUTATION:
-        perm = np.asarray(gate.permutation)
-        return tuple(np.argsort(perm)) if step.adjoint else tuple(perm)
-    if step.kind == KIND_DIAGONAL:
-        diag = gate.diagonal(values, xp, dtype)
-        return xp.conj(diag) if step.adjoint else diag
-    matrix = op.local_matrix((), xp, dtype) if gate is None else gate.matrix(values, xp, dtype)
-    return xp.conj(xp.swapaxes(matrix, -1, -2)) if step.adjoint else matrix
-
-
-def apply_target(sub: Any, step: Step, operator: Any, targets: tuple[int, ...], xp: Any) -> Any:
-    """Apply a step's target operator (from :func:`target_operator`) to a (sub-)state."""
-    if step.kind == KIND_PERMUTATION:
-        return kernels.apply_permutation(sub, operator, targets, xp)
-    if step.kind == KIND_DIAGONAL:
-        return kernels.apply_diagonal(sub, operator, targets, xp)
-    return kernels.apply_matrix(sub, operator, targets, xp)
-
-
-def apply_step(state: Any, step: Step, operator: Any, backend: Backend) -> Any:
-    """Apply one step with its operator, using the controlled fast path when it has controls."""
-    xp = backend.xp
-    if not step.controls:
-        return apply_target(state, step, operator, step.targets, xp)
-    targets = kernels.relabel(step.targets, step.controls)
-    return kernels.apply_controlled(
-        state, lambda sub: apply_target(sub, step, operator, targets, xp), step.controls, backend.set_index
-    )
 
 
 class Program:
@@ -138,10 +64,10 @@ class Program:
         angles: list[Expr] = []
         steps = []
         for op in circuit.ops:
-            gate, controls, targets = _resolve(op)
+            gate, controls, targets = resolve_op(op)
             slots = tuple(range(len(angles), len(angles) + len(op.params)))
             angles.extend(op.params)
-            kind = _kind(gate, op)
+            kind = step_kind(gate, op)
             spectrum = ()
             if gate is not None:
                 own = GATES[op.name].generator_spectrum
@@ -200,9 +126,7 @@ class Program:
         """Final states ``(batch, 2, ..., 2)`` for inputs ``x`` ``(batch, num_inputs)``."""
         batch = x.shape[0] if batch is None else batch
         if self.backend.traceable and len(self.steps) > SCAN_THRESHOLD:
-            from qmlsim.simulators.jax_scan import run_scan  # noqa: PLC0415 - JAX backend only
-
-            return run_scan(self, x, weights, batch)
+            return jax_scan.run_scan(self, x, weights, batch)
         return self.evolve(self.initial_state(batch), self.operators(self.angle_values(x, weights)))
 
     def angle_gradients(self, symbols: list[Symbol]) -> Callable:

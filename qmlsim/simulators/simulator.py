@@ -21,7 +21,8 @@ from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import measurements
 from qmlsim.simulators.backends import DTYPES, REAL_DTYPES, Backend, available_memory_bytes, get_backend
 from qmlsim.simulators.gradients import JACOBIANS
-from qmlsim.simulators.validation import check_shots, check_wires, observable_list
+from qmlsim.simulators.calls import Call, prepare_call
+from qmlsim.simulators.validation import check_shots
 from qmlsim.simulators.program import Program, compile_circuit
 
 __all__ = ["Simulator"]
@@ -147,34 +148,18 @@ class Simulator:
         return f"Simulator(backend={self.backend.name!r}, dtype={self.dtype!r})"
 
     # --- validation --------------------------------------------------------------
-    def _prepare(self, circuit: Circuit, x: Any, weights: Any) -> tuple[Program, Any, Any, bool]:
-        if not isinstance(circuit, Circuit):
-            raise TypeError(f"expected a qmlsim Circuit, got {type(circuit).__name__}")
-        xp = self.backend.xp
+    def _prepare(self, circuit: Circuit, x: Any, weights: Any, **checks: Any) -> tuple[Program, Any, Any, Call]:
+        """The program, ``x`` and ``weights`` on the backend, and the checked :class:`~qmlsim.simulators.calls.Call`."""
+        call = prepare_call(circuit, x, weights, host=self._host_value, **checks)
         real = REAL_DTYPES[self.dtype]
-        single = False
-        if x is None:
-            if circuit.num_inputs:
-                raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
-            x = np.zeros((1, 0))
-            single = True
-        traceable = self.backend.traceable
-        x = x if traceable and _is_tracer(x) else self._host_checked(x, "x")
-        if x.ndim == 1:
-            x, single = x[None, :], True
-        if x.ndim != 2 or x.shape[1] != circuit.num_inputs:
-            raise ValueError(
-                f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {tuple(x.shape)}"
-            )
-        if weights is None:
-            if circuit.num_weights:
-                raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
-            weights = np.zeros(0)
-        weights = weights if traceable and _is_tracer(weights) else self._host_checked(weights, "weights")
-        if weights.ndim != 1 or weights.shape[0] != circuit.num_weights:
-            raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(weights.shape)}")
-        program = self._program(circuit)
-        return program, xp.asarray(x, dtype=real), xp.asarray(weights, dtype=real), single
+        xp = self.backend.xp
+        return self._program(circuit), xp.asarray(call.rows, dtype=real), xp.asarray(call.weights, dtype=real), call
+
+    def _host_value(self, value: Any, name: str) -> Any:
+        # JAX tracers stay tracers on the JAX backend (jax.grad through the simulator)
+        if self.backend.traceable and _is_tracer(value):
+            return value
+        return self._host_checked(value, name)
 
     def _program(self, circuit: Circuit) -> Program:
         # the circuit's memoised key object is replaced when the circuit changes, so an
@@ -257,10 +242,6 @@ class Simulator:
         xp = self.backend.xp
         return xp.concatenate([fn(x[i : i + rows]) for i in range(0, batch, rows)], axis=0)
 
-    def _to_output(self, value: Any, single: bool) -> Any:
-        value = value[0] if single else value
-        return value
-
     # --- results -----------------------------------------------------------------
     @_in_backend_scope
     def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> Any:
@@ -274,7 +255,7 @@ class Simulator:
         Returns:
             ``(batch, 2**num_wires)`` complex, or ``(2**num_wires,)`` for a single row.
         """
-        program, x, weights, single = self._prepare(circuit, x, weights)
+        program, x, weights, call = self._prepare(circuit, x, weights)
         self._check_result_fits(x.shape[0], np.dtype(DTYPES[self.dtype]).itemsize * 2**circuit.num_wires, "statevector")
         plan = self._fast_plan(program)
         if plan is not None:
@@ -282,13 +263,13 @@ class Simulator:
         else:
             run = program.function("statevector", lambda: lambda xc, w: program.run(xc, w).reshape(xc.shape[0], -1))
         states = self._chunked(lambda xc: run(xc, weights), program, x)
-        return self._to_output(states, single)
+        return call.result(states)
 
     @_in_backend_scope
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> Any:
         """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant)."""
-        program, x, weights, single = self._prepare(circuit, x, weights)
-        wires = check_wires(wires, circuit.num_wires)
+        program, x, weights, call = self._prepare(circuit, x, weights, wires=wires)
+        wires = call.wires
         xp = self.backend.xp
         plan = self._fast_plan(program)
         if plan is not None:
@@ -300,7 +281,7 @@ class Simulator:
         else:
             run = program.function(("probs", wires), lambda: lambda xc, w: measurements.probs(program.run(xc, w), xp, wires))
         out = self._chunked(lambda xc: run(xc, weights), program, x)
-        return self._to_output(out, single)
+        return call.result(out)
 
     @_in_backend_scope
     def expval(
@@ -320,12 +301,12 @@ class Simulator:
         lane = self._lane
         if shots is None and lane is not None and lane.matches(circuit, observables, x, weights):
             return lane.expval(x, weights)
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        program, x, weights, single = self._prepare(circuit, x, weights)
+        program, x, weights, call = self._prepare(circuit, x, weights, observables=observables, shots=shots)
+        obs_list = call.observables
         backend = self.backend
         plan = None if shots is not None else self._fast_plan(program)
         if shots is not None:
-            values = self._shot_expvals(circuit, obs_list, x, weights, check_shots(shots), seed)
+            values = self._shot_expvals(circuit, obs_list, x, weights, call.shots, seed)
         elif plan is not None:
             values = self._chunked(lambda xc: _fast_expvals(plan, obs_list, xc, weights, backend), program, x)
             self._lane = _small_lane(circuit, observables, obs_list, plan)
@@ -335,8 +316,7 @@ class Simulator:
                 lambda: lambda xc, w: _stacked_expvals(program.run(xc, w), obs_list, backend),
             )
             values = self._chunked(lambda xc: run(xc, weights), program, x)
-        values = values if is_list else values[:, 0]
-        return self._to_output(values, single)
+        return call.result(values, observables=True)
 
     @_in_backend_scope
     def sample(
@@ -383,10 +363,8 @@ class Simulator:
             raise ValueError(f"unknown gradient method {method!r}; choose one of {', '.join(JACOBIANS)}")
         if method == "backprop" and self.backend.name != "jax":
             raise ValueError('method="backprop" needs the JAX backend: Simulator(backend="jax")')
-        if argnum not in ("weights", "x"):
-            raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        program, x, weights, single = self._prepare(circuit, x, weights)
+        program, x, weights, call = self._prepare(circuit, x, weights, observables=observables, argnum=argnum)
+        obs_list = call.observables
         plan = self._fast_plan(program) if method == "adjoint" else None
         if plan is not None:
             from qmlsim.simulators.fast import adjoint_jacobian  # noqa: PLC0415 - numba path only
@@ -397,8 +375,7 @@ class Simulator:
         else:
             run = lambda xc, w: jac(program, obs_list, xc, w, argnum)  # noqa: E731 - eager sweeps
         out = self._chunked(lambda xc: run(xc, weights), program, x, "jacobian")
-        out = out if is_list else out[:, 0]
-        return self._to_output(out, single)
+        return call.result(out, observables=True)
 
     # --- helpers -----------------------------------------------------------------
     def _shot_expvals(self, circuit: Circuit, obs_list: list[Observable], x: Any, weights: Any, shots: int, seed: Any) -> Any:

@@ -16,7 +16,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit
+from qmlsim.circuits.circuit import (
+    Circuit,
+    check_input_shape,
+    check_weight_shape,
+    missing_inputs_error,
+    missing_weights_error,
+)
 from qmlsim.circuits.observables import Observable
 
 __all__ = [
@@ -45,34 +51,6 @@ def real_array(value: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values; clean the data before running")
     return array
-
-
-def check_input_shape(circuit: Circuit, shape: Sequence[int]) -> bool:
-    """Raise unless ``shape`` is ``(batch, num_inputs)`` or ``(num_inputs,)``; return whether it is one row."""
-    shape = tuple(shape)
-    if len(shape) == 1 and shape[0] == circuit.num_inputs:
-        return True
-    if len(shape) != 2 or shape[1] != circuit.num_inputs:
-        raise ValueError(
-            f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},) for this circuit, got {shape}"
-        )
-    return False
-
-
-def check_weight_shape(circuit: Circuit, shape: Sequence[int]) -> None:
-    """Raise unless ``shape`` is ``(num_weights,)``."""
-    if tuple(shape) != (circuit.num_weights,):
-        raise ValueError(f"weights must have shape ({circuit.num_weights},) for this circuit, got {tuple(shape)}")
-
-
-def missing_inputs_error(circuit: Circuit) -> ValueError:
-    """The error for a missing ``x`` when the circuit declares inputs."""
-    return ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
-
-
-def missing_weights_error(circuit: Circuit) -> ValueError:
-    """The error for missing ``weights`` when the circuit declares weights."""
-    return ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
 
 
 def input_rows(circuit: Circuit, x: Any) -> tuple[np.ndarray, bool]:

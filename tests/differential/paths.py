@@ -302,16 +302,16 @@ def _paths() -> list[ExecutionPath]:
         paths += [
             ExecutionPath(
                 "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _BASIC,
-                Probe((f"{_FAST}:_rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 15),
+                Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 15),
             ),
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
-                frozenset({STATE, EXPVAL}), Probe((f"{_FAST}:_rows_parallel",), (_STEP,)),
+                frozenset({STATE, EXPVAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
                 wires=(10, 11), ops=(64, 80), batch=32, cost=8,
             ),
             ExecutionPath(
                 "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN}),
-                Probe((f"{_FAST}:_group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
+                Probe((f"{_FAST}:group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
             ),
             ExecutionPath(
                 "numba-lane", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),
@@ -319,7 +319,7 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "array", dtype, lambda d=dtype: Simulator(dtype=d, kernels="array"), _BASIC,
-                Probe((_STEP,), (f"{_FAST}:_rows_serial",)), _SIM_GRADS, wires=(1, 10), long_wires=(1, 18),
+                Probe((_STEP,), (f"{_FAST}:rows_serial",)), _SIM_GRADS, wires=(1, 10), long_wires=(1, 18),
             ),
             ExecutionPath(
                 "chunked", dtype, lambda d=dtype: Simulator(dtype=d, max_chunk_rows=2), _BASIC,

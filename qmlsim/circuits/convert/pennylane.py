@@ -28,7 +28,15 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from qmlsim.circuits.circuit import Circuit, Op, expand_ops
+from qmlsim.circuits.circuit import (
+    Circuit,
+    Op,
+    check_input_shape,
+    check_weight_shape,
+    expand_ops,
+    missing_inputs_error,
+    missing_weights_error,
+)
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.expressions import Const, Expr, Symbol, compile_expressions
 from qmlsim.circuits.gates import GATES
@@ -111,29 +119,22 @@ def to_pennylane(circuit: Circuit, x: Any = None, weights: Any = None, wire_labe
 
 
 def _input_rows(circuit: Circuit, x: Any) -> tuple[Any, bool]:
+    # shapes only: the values stay arrays of their interface (autograd, JAX, Torch) to keep gradients
     if x is None:
         if circuit.num_inputs:
-            raise ValueError(f"the circuit declares {circuit.num_inputs} inputs: pass x of shape (batch, {circuit.num_inputs})")
+            raise missing_inputs_error(circuit)
         return np.zeros((1, 0)), True
     shape = qml.math.shape(x)
-    if len(shape) == 1:
-        x = qml.math.reshape(x, (1, shape[0]))
-        shape, single = (1, shape[0]), True
-    else:
-        single = False
-    if len(shape) != 2 or shape[1] != circuit.num_inputs:
-        raise ValueError(f"x must have shape (batch, {circuit.num_inputs}) or ({circuit.num_inputs},), got {tuple(shape)}")
-    return x, single
+    single = check_input_shape(circuit, shape)
+    return (qml.math.reshape(x, (1, shape[0])) if single else x), single
 
 
 def _weights(circuit: Circuit, weights: Any) -> Any:
     if weights is None:
         if circuit.num_weights:
-            raise ValueError(f"the circuit declares {circuit.num_weights} weights: pass weights of shape ({circuit.num_weights},)")
+            raise missing_weights_error(circuit)
         return np.zeros(0)
-    shape = qml.math.shape(weights)
-    if tuple(shape) != (circuit.num_weights,):
-        raise ValueError(f"weights must have shape ({circuit.num_weights},), got {tuple(shape)}")
+    check_weight_shape(circuit, qml.math.shape(weights))
     return weights
 
 

@@ -1,4 +1,4 @@
-"""Full-batch or mini-batch training of a pure ``apply(params, x)`` with optax (Adam or L-BFGS).
+"""Full-batch or mini-batch training of a pure ``apply(params, x)`` with optax (Adam or L-BFGS from :func:`qmlsim.qml.optimizers.transform`).
 
 Only the parameter arrays named trainable are optimised; the rest are held fixed. A
 non-finite loss stops training with a warning and the last finite-loss parameters.
@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from qmlsim.qml.optimizers import transform
 
 SOLVERS = ("lbfgs", "adam")
 # L-BFGS stops when the loss improved by less than 1e-9 (relative) over this many steps
@@ -92,8 +94,8 @@ def train(
     def objective(t: Any, xb: jax.Array, yb: jax.Array) -> jax.Array:
         return loss_fn(apply(merge(t, frozen), xb), yb)
 
+    opt = transform(solver, learning_rate)
     if solver == "lbfgs":
-        opt = optax.lbfgs(learning_rate=learning_rate, memory_size=50)
 
         @jax.jit
         def step(t: Any, state: Any, xb: jax.Array, yb: jax.Array) -> tuple[Any, Any, jax.Array]:
@@ -105,7 +107,6 @@ def train(
             updates, state = opt.update(grad, state, t, value=value, grad=grad, value_fn=value_fn)
             return optax.apply_updates(t, updates), state, value
     else:
-        opt = optax.adam(1e-2 if learning_rate is None else learning_rate)
 
         @jax.jit
         def step(t: Any, state: Any, xb: jax.Array, yb: jax.Array) -> tuple[Any, Any, jax.Array]:

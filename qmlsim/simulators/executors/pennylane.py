@@ -25,9 +25,12 @@ import numpy as np
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.convert.pennylane import to_pennylane, to_pennylane_observable
-from qmlsim.circuits.expressions import Symbol, compile_expressions
 from qmlsim.circuits.observables import Observable
-from qmlsim.simulators.validation import check_shots, check_wires, input_rows, observable_list, weight_vector
+from qmlsim.simulators.backends import get_backend
+from qmlsim.simulators.calls import prepare_call
+from qmlsim.simulators.gradients import chain_rule, symbols_for
+from qmlsim.simulators.program import compile_circuit
+from qmlsim.simulators.validation import check_shots
 
 qml = require("pennylane", "pennylane")
 
@@ -110,12 +113,10 @@ class PennyLaneExecutor:
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> np.ndarray:
         """Probabilities ``(batch, 2**k)`` of ``wires`` (all by default, first wire most significant)."""
         labels = self._labels(circuit)
-        rows, single = input_rows(circuit, x)
-        w = weight_vector(circuit, weights)
-        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
-        result, tape = self._run(circuit, rows, w, [qml.probs(wires=[labels[i] for i in wires])])
-        out = self._batched(result, tape, rows.shape[0])
-        return out[0] if single else out
+        call = prepare_call(circuit, x, weights, wires=wires)
+        wires = list(range(circuit.num_wires)) if wires is None else list(call.wires)
+        result, tape = self._run(circuit, call.rows, call.weights, [qml.probs(wires=[labels[i] for i in wires])])
+        return call.result(self._batched(result, tape, call.batch))
 
     def expval(
         self,
@@ -128,28 +129,21 @@ class PennyLaneExecutor:
     ) -> np.ndarray:
         """Expectation values ``(batch,)``, or ``(batch, k)`` for a list of ``k`` observables; sampled with ``shots``."""
         labels = self._labels(circuit)
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        rows, single = input_rows(circuit, x)
-        w = weight_vector(circuit, weights)
-        shots = None if shots is None else check_shots(shots)
+        call = prepare_call(circuit, x, weights, observables=observables, shots=shots)
         self._seed(seed)
-        measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in obs_list]
-        result, tape = self._run(circuit, rows, w, measurements, shots)
-        values = [self._batched(r, tape, rows.shape[0]) for r in (result if len(measurements) > 1 else [result])]
-        out = np.stack(values, axis=1) if is_list else values[0]
-        return out[0] if single else out
+        measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in call.observables]
+        result, tape = self._run(circuit, call.rows, call.weights, measurements, call.shots)
+        values = [self._batched(r, tape, call.batch) for r in (result if len(measurements) > 1 else [result])]
+        return call.result(np.stack(values, axis=1), observables=True)
 
     def sample(self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None) -> np.ndarray:
         """Bits ``(batch, shots, num_wires)`` in wire order; ``(shots, num_wires)`` for a 1-D or absent ``x``."""
         labels = self._labels(circuit)
-        rows, single = input_rows(circuit, x)
-        w = weight_vector(circuit, weights)
-        shots = check_shots(shots)
+        call = prepare_call(circuit, x, weights, shots=check_shots(shots))
         self._seed(seed)
-        result, tape = self._run(circuit, rows, w, [qml.sample(wires=labels)], shots)
-        out = self._batched(result, tape, rows.shape[0]).astype(np.int64)
-        out = out.reshape(rows.shape[0], shots, circuit.num_wires)
-        return out[0] if single else out
+        result, tape = self._run(circuit, call.rows, call.weights, [qml.sample(wires=labels)], call.shots)
+        out = self._batched(result, tape, call.batch).astype(np.int64)
+        return call.result(out.reshape(call.batch, call.shots, circuit.num_wires))
 
     def jacobian(
         self,
@@ -169,28 +163,19 @@ class PennyLaneExecutor:
         """
         if method not in _TRANSFORM_METHODS and method not in _DEVICE_METHODS:
             raise ValueError(f"unknown gradient method {method!r}; choose one of {', '.join([*_TRANSFORM_METHODS, *_DEVICE_METHODS])}")
-        if argnum not in ("weights", "x"):
-            raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
         labels = self._labels(circuit)
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        rows, single = input_rows(circuit, x)
-        w = weight_vector(circuit, weights)
-        batch = rows.shape[0]
-        measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in obs_list]
-        exprs = [p for op in circuit.ops for p in op.params]
-        kind, size = ("w", circuit.num_weights) if argnum == "weights" else ("x", circuit.num_inputs)
-        out = np.zeros((batch, len(obs_list), size))
+        call = prepare_call(circuit, x, weights, observables=observables, argnum=argnum)
+        rows, w, batch = call.rows, call.weights, call.batch
+        measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in call.observables]
+        program = compile_circuit(circuit, get_backend("numpy"), "complex128")
+        symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
+        partials = program.angle_gradients(symbols)(rows, w, np)
         # only angles that depend on the differentiated symbols are trainable tape parameters
-        active = [j for j, e in enumerate(exprs) if any(s.kind == kind for s in e.symbols())]
-        if active and size:
+        active = [slot for slot, row in enumerate(partials) if any(p is not None for p in row)]
+        angle_jac = np.zeros((batch, len(measurements), len(active)))
+        if active:
             angle_jac = self._angle_jacobian(circuit, rows, w, measurements, labels, active, method)  # (batch, k, len(active))
-            symbols = [Symbol(kind, i) for i in range(size)]
-            derivs = compile_expressions([exprs[j].diff(s) for j in active for s in symbols])(rows, w, np)
-            chain = np.stack([np.broadcast_to(np.asarray(d, dtype=float), (batch,)) for d in derivs], axis=1)
-            chain = chain.reshape(batch, len(active), size)
-            out = np.einsum("bka,bap->bkp", angle_jac, chain)
-        out = out if is_list else out[:, 0]
-        return out[0] if single else out
+        return call.result(chain_rule(angle_jac, active, partials, batch, len(symbols)), observables=True)
 
     def _angle_jacobian(
         self, circuit: Circuit, rows: np.ndarray, w: np.ndarray, measurements: list, labels: list, active: list[int], method: str

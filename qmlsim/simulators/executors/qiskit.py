@@ -50,9 +50,10 @@ from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.executors.journal import Journal, default_journal_path, task_hash
-from qmlsim.simulators.gradients import shift_rule, symbols_for
+from qmlsim.simulators.calls import prepare_call
+from qmlsim.simulators.gradients import chain_rule, shift_rule, symbols_for
 from qmlsim.simulators.program import compile_circuit
-from qmlsim.simulators.validation import check_seed, check_shots, check_wires, input_rows, observable_list, weight_vector
+from qmlsim.simulators.validation import check_seed, check_shots
 
 require("qiskit", "qiskit")
 from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2  # noqa: E402
@@ -703,11 +704,10 @@ class QiskitExecutor:
             int array ``(batch, shots, k)`` of 0/1 (``k`` wires); ``(shots, k)`` for a
             1-D or absent ``x``. All rows go out as one parameter sweep.
         """
-        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
-        shots = self.shots if shots is None else check_shots(shots)
-        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
-        bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))[..., wires]
-        return bits[0] if single else bits
+        call = prepare_call(circuit, x, weights, shots=shots, wires=wires)
+        shots = self.shots if shots is None else call.shots
+        wires = list(range(circuit.num_wires)) if wires is None else list(call.wires)
+        return call.result(self._sample_bits(circuit, call.rows, call.weights, shots, self._call_seed(seed))[..., wires])
 
     def _sample_bits(self, circuit: Circuit, rows: np.ndarray, w: np.ndarray, shots: int, seed: int | None) -> np.ndarray:
         compiled = self._compile(circuit, "sampler")
@@ -729,16 +729,17 @@ class QiskitExecutor:
         shots: int | None = None, seed: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Estimated probabilities and their standard errors ``sqrt(p (1 - p) / shots)``, both ``(batch, 2**k)``."""
-        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
-        shots = self.shots if shots is None else check_shots(shots)
-        wires = list(range(circuit.num_wires)) if wires is None else list(check_wires(wires, circuit.num_wires))
-        bits = self._sample_bits(circuit, rows, w, shots, self._call_seed(seed))[..., wires]
+        call = prepare_call(circuit, x, weights, shots=shots, wires=wires)
+        shots = self.shots if shots is None else call.shots
+        wires = list(range(circuit.num_wires)) if wires is None else list(call.wires)
+        rows = call.rows
+        bits = self._sample_bits(circuit, rows, call.weights, shots, self._call_seed(seed))[..., wires]
         k = len(wires)
         index = bits @ (1 << np.arange(k - 1, -1, -1))  # first wire most significant
         flat = index + (np.arange(rows.shape[0]) * 2**k)[:, None]
         p = np.bincount(flat.reshape(-1), minlength=rows.shape[0] * 2**k).reshape(rows.shape[0], 2**k) / shots
         err = np.sqrt(p * (1 - p) / shots)
-        return (p[0], err[0]) if single else (p, err)
+        return call.result((p, err))
 
     def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> np.ndarray:
         """Probabilities ``(batch, 2**k)`` of ``wires`` (all by default, first wire most significant), estimated from ``shots`` counts."""
@@ -758,9 +759,9 @@ class QiskitExecutor:
         All rows and observables go to the estimator as one PUB (rows broadcast against
         observables) with precision ``1/sqrt(shots)``.
         """
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
-        shots = self.shots if shots is None else check_shots(shots)
+        call = prepare_call(circuit, x, weights, observables=observables, shots=shots)
+        obs_list, rows, w = call.observables, call.rows, call.weights
+        shots = self.shots if shots is None else call.shots
         compiled = self._compile(circuit, "estimator")
         values = parameter_values(compiled.circuit, rows, w)
         if values.shape[1] == 0:
@@ -772,9 +773,7 @@ class QiskitExecutor:
         shape = (rows.shape[0], len(obs_list))
         evs = np.broadcast_to(np.concatenate([c["evs"] for c in chunks], axis=0).reshape(-1, len(obs_list)), shape).copy()
         stds = np.broadcast_to(np.concatenate([c["stds"] for c in chunks], axis=0).reshape(-1, len(obs_list)), shape).copy()
-        if not is_list:
-            evs, stds = evs[:, 0], stds[:, 0]
-        return (evs[0], stds[0]) if single else (evs, stds)
+        return call.result((evs, stds), observables=True)
 
     def expval(
         self,
@@ -837,23 +836,22 @@ class QiskitExecutor:
         """
         if method != "parameter-shift":
             raise ValueError(f"QiskitExecutor computes Jacobians by method='parameter-shift' only, got {method!r}")
-        if argnum not in ("weights", "x"):
-            raise ValueError(f"argnum must be 'weights' or 'x', got {argnum!r}")
-        obs_list, is_list = observable_list(observables, circuit.num_wires)
-        (rows, single), w = input_rows(circuit, x), weight_vector(circuit, weights)
-        shots = self.shots if shots is None else check_shots(shots)
+        call = prepare_call(circuit, x, weights, observables=observables, shots=shots, argnum=argnum)
+        obs_list, rows, w = call.observables, call.rows, call.weights
+        shots = self.shots if shots is None else call.shots
         batch, k = rows.shape[0], len(obs_list)
         program = compile_circuit(circuit, get_backend("numpy"), "complex128")
         symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
         partials = program.angle_gradients(symbols)(rows, w, np)
-        out = np.zeros((batch, k, len(symbols)))
-        variance = np.zeros_like(out)
         shifts: list[tuple[int, float, float]] = []  # (angle slot, shift, coefficient)
         for step in program.steps:
             for j, slot in enumerate(step.slots):
                 if any(p is not None for p in partials[slot]):
                     for s, c in zip(*shift_rule(step.spectrum[j])):
                         shifts.append((slot, s, c))
+        slots = sorted({slot for slot, _, _ in shifts})
+        d_angle = np.zeros((batch, k, len(slots)))
+        var_angle = np.zeros_like(d_angle)
         if shifts:
             angles = np.stack(
                 [np.broadcast_to(np.asarray(v, dtype=float), (batch,)) for v in program.angle_values(rows, w)], axis=1
@@ -872,17 +870,12 @@ class QiskitExecutor:
             evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
             stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
             for e, (slot, _, c) in enumerate(shifts):
-                d_angle = c * (evs[:, e, 0] - evs[:, e, 1])  # (batch, k)
-                var_angle = c**2 * (stds[:, e, 0] ** 2 + stds[:, e, 1] ** 2)
-                for q, p in enumerate(partials[slot]):
-                    if p is not None:
-                        factor = np.broadcast_to(np.asarray(p, dtype=float), (batch,))[:, None]
-                        out[:, :, q] += d_angle * factor
-                        variance[:, :, q] += var_angle * factor**2
-        err = np.sqrt(variance)
-        if not is_list:
-            out, err = out[:, 0], err[:, 0]
-        return (out[0], err[0]) if single else (out, err)
+                column = slots.index(slot)
+                d_angle[:, :, column] += c * (evs[:, e, 0] - evs[:, e, 1])
+                var_angle[:, :, column] += c**2 * (stds[:, e, 0] ** 2 + stds[:, e, 1] ** 2)
+        out = chain_rule(d_angle, slots, partials, batch, len(symbols))
+        err = np.sqrt(chain_rule(var_angle, slots, partials, batch, len(symbols), squared=True))
+        return call.result((out, err), observables=True)
 
 
 def _angle_circuit(circuit: Circuit, program: Any) -> Circuit:

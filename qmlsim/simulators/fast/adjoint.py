@@ -17,16 +17,16 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     F_POS,
     F_SLOT,
     K_DIAG,
-    _adjoint_in_place,
-    _angle,
-    _apply,
-    _as_real,
-    _base_index,
-    _derivative,
-    _insert_zero,
-    _load,
-    _msize,
-    _offsets,
+    adjoint_in_place,
+    angle,
+    apply,
+    as_real,
+    base_index,
+    derivative,
+    insert_zero,
+    load,
+    msize,
+    offsets,
     numba,
 )
 from qmlsim.simulators.fast.plan import FastPlan
@@ -43,7 +43,7 @@ if numba is not None:
             p = rec[F_POS]
             step = 1 << p
             for i in range(psi.size >> 1):
-                i0 = _insert_zero(i, p)
+                i0 = insert_zero(i, p)
                 if (i0 & cmask) != cmask:
                     continue
                 i1 = i0 | step
@@ -54,9 +54,9 @@ if numba is not None:
                     acc += np.conj(lam[i0]) * (dm[0] * a + dm[1] * b) + np.conj(lam[i1]) * (dm[2] * a + dm[3] * b)
             return acc
         d = 1 << k
-        offs, sorted_pos = _offsets(rec, k)
+        offs, sorted_pos = offsets(rec, k)
         for i in range(psi.size >> k):
-            base = _base_index(i, sorted_pos)
+            base = base_index(i, sorted_pos)
             if (base & cmask) != cmask:
                 continue
             for a in range(d):
@@ -77,8 +77,8 @@ if numba is not None:
         With ``G = dU U^dagger`` taken before un-applying, ``2 Re <lam|G|psi>`` is the
         derivative ``2 Re <lam| dU |U^dagger psi>`` of the textbook sweep: one pass
         instead of three (un-apply psi, inner product, un-apply lam)."""
-        fp = _as_real(psi)
-        fl = _as_real(lam)
+        fp = as_real(psi)
+        fl = as_real(lam)
         u0r, u0i, u1r, u1i, u2r, u2i, u3r, u3i = u[0].real, u[0].imag, u[1].real, u[1].imag, u[2].real, u[2].imag, u[3].real, u[3].imag
         g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i = g[0].real, g[0].imag, g[1].real, g[1].imag, g[2].real, g[2].imag, g[3].real, g[3].imag
         step = 1 << p
@@ -111,8 +111,8 @@ if numba is not None:
     def _sweep_real1(psi, lam, p, u, g, update_psi):
         """:func:`_sweep_dense1` for real ``u`` and ``G`` (RY, and any real gate with a real generator
         term): elementwise on the float views, since ``Re <l|v> = sum(l_float * v_float)``."""
-        fp = _as_real(psi)
-        fl = _as_real(lam)
+        fp = as_real(psi)
+        fl = as_real(lam)
         u0, u1, u2, u3 = u[0].real, u[1].real, u[2].real, u[3].real
         g0, g1, g2, g3 = g[0].real, g[1].real, g[2].real, g[3].real
         step = 2 << p
@@ -138,8 +138,8 @@ if numba is not None:
     @njit(cache=True, fastmath=True)
     def _sweep_diag1(psi, lam, p, u, g, update_psi):
         """:func:`_sweep_dense1` for a diagonal gate: ``u`` and ``G`` are the two diagonal entries."""
-        fp = _as_real(psi)
-        fl = _as_real(lam)
+        fp = as_real(psi)
+        fl = as_real(lam)
         u0r, u0i, u1r, u1i = u[0].real, u[0].imag, u[1].real, u[1].imag
         g0r, g0i, g1r, g1i = g[0].real, g[0].imag, g[1].real, g[1].imag
         step = 1 << p
@@ -180,7 +180,7 @@ if numba is not None:
             for r in range(2):
                 for c in range(2):
                     g[2 * r + c] = dm[2 * r] * np.conj(m[2 * c]) + dm[2 * r + 1] * np.conj(m[2 * c + 1])
-            _adjoint_in_place(kind, 2, m)
+            adjoint_in_place(kind, 2, m)
         real = True
         for i in range(4):
             if m[i].imag != 0 or g[i].imag != 0:
@@ -198,8 +198,8 @@ if numba is not None:
 
     @njit(cache=True)
     def _adjoint_row(psi, lams, ops, cdata, idata, sk, sv, xrow, w, grow, wanted, out):
-        m = np.empty(_msize(ops), psi.dtype)
-        dm = np.empty(_msize(ops), psi.dtype)
+        m = np.empty(msize(ops), psi.dtype)
+        dm = np.empty(msize(ops), psi.dtype)
         g = np.empty(4, psi.dtype)
         for o in range(ops.shape[0] - 1, -1, -1):
             rec = ops[o]
@@ -212,31 +212,31 @@ if numba is not None:
                         nwanted += 1
                         jw = j
                 if nwanted == 1:
-                    t0 = _angle(slot, sk, sv, xrow, w, grow)
-                    t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
-                    t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
-                    _load(rec, False, cdata, sk, sv, xrow, w, grow, m)
-                    _derivative(rec, jw, t0, t1, t2, grow, dm)
+                    t0 = angle(slot, sk, sv, xrow, w, grow)
+                    t1 = angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
+                    t2 = angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
+                    load(rec, False, cdata, sk, sv, xrow, w, grow, m)
+                    derivative(rec, jw, t0, t1, t2, grow, dm)
                     if rec[F_ADJ] != 0:
-                        _adjoint_in_place(rec[F_KIND], 2, dm)
+                        adjoint_in_place(rec[F_KIND], 2, dm)
                     _fused_step(psi, lams, rec, slot + jw, m, dm, g, out)
                     continue
-            _apply(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
+            apply(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
             if code != C_CONST:
                 slot, ns = rec[F_SLOT], rec[F_NSLOT]
-                t0 = _angle(slot, sk, sv, xrow, w, grow)
-                t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
-                t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
+                t0 = angle(slot, sk, sv, xrow, w, grow)
+                t1 = angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
+                t2 = angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
                 for j in range(ns):
                     if not wanted[slot + j]:
                         continue
-                    _derivative(rec, j, t0, t1, t2, grow, dm)
+                    derivative(rec, j, t0, t1, t2, grow, dm)
                     if rec[F_ADJ] != 0:
-                        _adjoint_in_place(rec[F_KIND], 1 << rec[F_K], dm)
+                        adjoint_in_place(rec[F_KIND], 1 << rec[F_K], dm)
                     for q in range(lams.shape[0]):
                         out[q, slot + j] = 2.0 * _inner_derivative(lams[q], psi, rec, rec[F_K], rec[F_KIND], dm).real
             for q in range(lams.shape[0]):
-                _apply(lams[q], rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
+                apply(lams[q], rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
 
     @njit(cache=True, parallel=True)
     def _adjoint_rows(psi, lams, ops, cdata, idata, sk, sv, x, w, gen, wanted, out):

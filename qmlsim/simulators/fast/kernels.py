@@ -33,9 +33,9 @@ KERNEL_CODES = {"rx": C_RX, "ry": C_RY, "rz": C_RZ, "p": C_P, "u3": C_U3, "rot":
 # angle slot sources
 S_CONST, S_X, S_W, S_GEN = range(4)
 # a parallel launch (and waking the worker threads) pays off above this many amplitude-gate updates
-_PARALLEL_WORK = 1 << 21
+PARALLEL_WORK = 1 << 21
 # large states run their cache blocks in parallel from this many wires on
-_PARALLEL_WIRES = 20
+PARALLEL_WIRES = 20
 
 
 
@@ -51,11 +51,11 @@ def available() -> bool:
 if numba is not None:
 
     @njit(cache=True, inline="always")
-    def _insert_zero(i, p):
+    def insert_zero(i, p):
         return ((i >> p) << (p + 1)) | (i & ((1 << p) - 1))
 
     @njit(cache=True, inline="always")
-    def _angle(slot, sk, sv, xrow, w, grow):
+    def angle(slot, sk, sv, xrow, w, grow):
         kind = sk[slot, 0]
         if kind == S_CONST:
             return sv[slot, 1]
@@ -153,7 +153,7 @@ if numba is not None:
             m[i] = grow[off + 2 * i] + 1j * grow[off + 2 * i + 1]
 
     @njit(cache=True)
-    def _derivative(rec, j, t0, t1, t2, grow, m):
+    def derivative(rec, j, t0, t1, t2, grow, m):
         """``d M / d angle_j`` of an op into ``m``: from its builder, or from the row values (C_ROW)."""
         code = rec[F_CODE]
         if code == C_ROW:
@@ -164,7 +164,7 @@ if numba is not None:
             _build_derivative(code, j, t0, t1, t2, m)
 
     @njit(cache=True, inline="always")
-    def _adjoint_in_place(kind, dim, m):
+    def adjoint_in_place(kind, dim, m):
         if kind == K_DIAG:
             for i in range(dim):
                 m[i] = np.conj(m[i])
@@ -175,10 +175,10 @@ if numba is not None:
                     m[r * dim + c] = np.conj(m[c * dim + r])
                     m[c * dim + r] = np.conj(a)
 
-    def _as_real(s):  # pragma: no cover - replaced by the overload below inside numba
+    def as_real(s):  # pragma: no cover - replaced by the overload below inside numba
         raise NotImplementedError
 
-    @overload(_as_real)
+    @overload(as_real)
     def _as_real_overload(s):
         """The interleaved (re, im) float view of a contiguous complex array."""
         if s.dtype == numba.complex64:
@@ -265,7 +265,7 @@ if numba is not None:
     def _dense1_blocks(s, m, p):
         """Uncontrolled 1-target dense gate on bit ``p >= 1`` in real arithmetic on the float view:
         LLVM vectorises this form (about 4x faster than complex arithmetic on the same data)."""
-        f = _as_real(s)
+        f = as_real(s)
         ar, ai, br, bi = m[0].real, m[0].imag, m[1].real, m[1].imag
         cr, ci, dr, di = m[2].real, m[2].imag, m[3].real, m[3].imag
         step = 1 << p
@@ -287,7 +287,7 @@ if numba is not None:
         """Uncontrolled 1-target gate with a real matrix (RY, H, ...): on the float view the real and
         imaginary parts transform alike, so the loop is elementwise and vectorises fully (about 5x the
         interleaved complex form)."""
-        f = _as_real(s)
+        f = as_real(s)
         a00, a01, a10, a11 = m[0].real, m[1].real, m[2].real, m[3].real
         step = 2 << p
         for hi in range(0, f.size, 2 * step):
@@ -302,7 +302,7 @@ if numba is not None:
     @njit(cache=True, fastmath=True)
     def _pair_c128(s, p, c1a, c2a, c1b, c2b, partner):
         """complex128 form of :func:`_pair_gate`, interleaved real arithmetic on the float view."""
-        f = _as_real(s)
+        f = as_real(s)
         step = 2 << p
         for hi in range(0, f.size, 2 * step):
             a = f[hi : hi + step]
@@ -348,7 +348,7 @@ if numba is not None:
                 _dense1_blocks(s, m, p)
                 return
         for i in range(s.size >> 1):
-            i0 = _insert_zero(i, p)
+            i0 = insert_zero(i, p)
             if (i0 & cmask) != cmask:
                 continue
             i1 = i0 | step
@@ -365,7 +365,7 @@ if numba is not None:
             _pair_gate(s, p, d0.real, d0.imag, d1.real, d1.imag, False)
             return
         for i in range(s.size >> 1):
-            i0 = _insert_zero(i, p)
+            i0 = insert_zero(i, p)
             if (i0 & cmask) != cmask:
                 continue
             s[i0] *= d0
@@ -380,14 +380,14 @@ if numba is not None:
         run = 1 << lo
         if lo < 2:  # runs too short to pay for slicing
             for i in range(s.size >> 2):
-                i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
+                i0 = insert_zero(insert_zero(i, lo), hi) | cbit
                 a = s[i0]
                 s[i0] = s[i0 | step]
                 s[i0 | step] = a
             return
-        f = _as_real(s)
+        f = as_real(s)
         for i in range(0, s.size >> 2, run):
-            i0 = _insert_zero(_insert_zero(i, lo), hi) | cbit
+            i0 = insert_zero(insert_zero(i, lo), hi) | cbit
             a = f[2 * i0 : 2 * (i0 + run)]
             b = f[2 * (i0 + step) : 2 * (i0 + step + run)]
             for t in range(2 * run):
@@ -412,7 +412,7 @@ if numba is not None:
                     s[lo + step] = a
             return
         for i in range(s.size >> 1):
-            i0 = _insert_zero(i, p)
+            i0 = insert_zero(i, p)
             if (i0 & cmask) != cmask:
                 continue
             i1 = i0 | step
@@ -425,7 +425,7 @@ if numba is not None:
         lo_p, hi_p = (pa, pb) if pa < pb else (pb, pa)
         ba, bb = 1 << pa, 1 << pb
         for i in range(s.size >> 2):
-            i0 = _insert_zero(_insert_zero(i, lo_p), hi_p)
+            i0 = insert_zero(insert_zero(i, lo_p), hi_p)
             if (i0 & cmask) != cmask:
                 continue
             i1 = i0 | bb
@@ -438,7 +438,7 @@ if numba is not None:
             s[i3] = m[12] * v0 + m[13] * v1 + m[14] * v2 + m[15] * v3
 
     @njit(cache=True)
-    def _offsets(rec, k):
+    def offsets(rec, k):
         """Offsets of the ``2**k`` local basis states (first target most significant), sorted positions."""
         d = 1 << k
         offs = np.zeros(d, np.int64)
@@ -452,19 +452,19 @@ if numba is not None:
         return offs, sorted_pos
 
     @njit(cache=True)
-    def _base_index(i, sorted_pos):
+    def base_index(i, sorted_pos):
         for t in range(sorted_pos.size):
-            i = _insert_zero(i, sorted_pos[t])
+            i = insert_zero(i, sorted_pos[t])
         return i
 
     @njit(cache=True)
     def _generic(s, rec, k, kind, m, perm, cmask):
         """Any ``k``-target dense / diagonal / permutation operator (gather, apply, scatter)."""
         d = 1 << k
-        offs, sorted_pos = _offsets(rec, k)
+        offs, sorted_pos = offsets(rec, k)
         v = np.empty(d, s.dtype)
         for i in range(s.size >> k):
-            base = _base_index(i, sorted_pos)
+            base = base_index(i, sorted_pos)
             if (base & cmask) != cmask:
                 continue
             for a in range(d):
@@ -481,7 +481,7 @@ if numba is not None:
                     s[base + offs[a]] = acc
 
     @njit(cache=True, inline="always")
-    def _load(rec, inverse, cdata, sk, sv, xrow, w, grow, m):
+    def load(rec, inverse, cdata, sk, sv, xrow, w, grow, m):
         """Fill ``m`` with the op's operator (inverse if asked); returns its dimension in entries."""
         code, kind, k = rec[F_CODE], rec[F_KIND], rec[F_K]
         d = 1 << k
@@ -497,17 +497,17 @@ if numba is not None:
         else:
             slot = rec[F_SLOT]
             ns = rec[F_NSLOT]
-            t0 = _angle(slot, sk, sv, xrow, w, grow)
-            t1 = _angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
-            t2 = _angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
+            t0 = angle(slot, sk, sv, xrow, w, grow)
+            t1 = angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
+            t2 = angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
             _build(code, t0, t1, t2, m)
         if (rec[F_ADJ] != 0) != inverse:
-            _adjoint_in_place(kind, d, m)
+            adjoint_in_place(kind, d, m)
         return size
 
     @njit(cache=True, inline="always")
-    def _apply(s, rec, inverse, cdata, idata, sk, sv, xrow, w, grow, m):
-        _load(rec, inverse, cdata, sk, sv, xrow, w, grow, m)
+    def apply(s, rec, inverse, cdata, idata, sk, sv, xrow, w, grow, m):
+        load(rec, inverse, cdata, sk, sv, xrow, w, grow, m)
         _apply_loaded(s, rec, inverse, idata, m)
 
     @njit(cache=True, inline="always")
@@ -533,10 +533,10 @@ if numba is not None:
     @njit(cache=True, inline="always")
     def _run_ops(s, ops, cdata, idata, sk, sv, xrow, w, grow, m):
         for o in range(ops.shape[0]):
-            _apply(s, ops[o], False, cdata, idata, sk, sv, xrow, w, grow, m)
+            apply(s, ops[o], False, cdata, idata, sk, sv, xrow, w, grow, m)
 
     @njit(cache=True)
-    def _msize(ops):
+    def msize(ops):
         """Entries of the largest operator of ``ops`` (at least 16, the 2-target dense size)."""
         size = 16
         for o in range(ops.shape[0]):
@@ -555,24 +555,24 @@ if numba is not None:
             rec = ops[o]
             if rec[F_ROWDEP] != 0:
                 for b in range(start, stop):
-                    _apply(states[b], rec, False, cdata, idata, sk, sv, x[b], w, gen[b], m)
+                    apply(states[b], rec, False, cdata, idata, sk, sv, x[b], w, gen[b], m)
             else:
-                _load(rec, False, cdata, sk, sv, x[start], w, gen[start], m)
+                load(rec, False, cdata, sk, sv, x[start], w, gen[start], m)
                 for b in range(start, stop):
                     _apply_loaded(states[b], rec, False, idata, m)
 
     @njit(cache=True)
-    def _rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block):
-        m = np.empty(_msize(ops), states.dtype)
+    def rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block):
+        m = np.empty(msize(ops), states.dtype)
         batch = states.shape[0]
         for start in range(0, batch, block):
             _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
 
     @njit(cache=True, parallel=True)
-    def _rows_parallel(states, ops, cdata, idata, sk, sv, x, w, gen, block):
+    def rows_parallel(states, ops, cdata, idata, sk, sv, x, w, gen, block):
         batch = states.shape[0]
         for i in prange((batch + block - 1) // block):
-            m = np.empty(_msize(ops), states.dtype)
+            m = np.empty(msize(ops), states.dtype)
             start = i * block
             _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
 
@@ -581,7 +581,7 @@ if numba is not None:
         """Chunks ``start..stop-1``: each is gathered, gets all ``ops`` (local positions), is written back."""
         run = 1 << run_bits
         buf = np.empty(1 << chunk_bits, s.dtype)
-        m = np.empty(_msize(ops), s.dtype)
+        m = np.empty(msize(ops), s.dtype)
         for c in range(start, stop):
             base = 0
             for q in range(nonlocal_pos.size):
@@ -596,7 +596,7 @@ if numba is not None:
                 s[dst : dst + run] = buf[r * run : (r + 1) * run]
 
     @njit(cache=True, parallel=True)
-    def _group_parallel(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
+    def group_parallel(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
         """One pass over ``s`` with the chunks split into ``parts`` run in parallel."""
         nchunks = s.size >> chunk_bits
         for t in prange(parts):
@@ -604,7 +604,7 @@ if numba is not None:
                         t * nchunks // parts, (t + 1) * nchunks // parts)
 
     @njit(cache=True)
-    def _group_serial(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
+    def group_serial(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, parts):
         """One pass over ``s``, serially (small states: waking threads costs more than it saves)."""
         _group_part(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits,
                     0, s.size >> chunk_bits)
@@ -641,8 +641,8 @@ if numba is not None:
         return (phase * _pauli_range(s, xmask, zmask, 0, s.size)).real
 
     @njit(cache=True, parallel=True)
-    def _pauli_expvals_one_large(state, term_obs, coeffs, masks, phases, out, parts):
-        """:func:`_pauli_expvals_serial` for one large state: each term's sum split over ``parts`` in parallel."""
+    def pauli_expvals_one_large(state, term_obs, coeffs, masks, phases, out, parts):
+        """:func:`pauli_expvals_serial` for one large state: each term's sum split over ``parts`` in parallel."""
         partial = np.zeros(parts, np.complex128)
         for t in range(coeffs.size):
             for q in prange(parts):
@@ -650,13 +650,13 @@ if numba is not None:
             out[0, term_obs[t]] += coeffs[t] * (phases[t] * partial.sum()).real
 
     @njit(cache=True, parallel=True)
-    def _pauli_expvals_parallel(states, term_obs, coeffs, masks, phases, out):
+    def pauli_expvals_parallel(states, term_obs, coeffs, masks, phases, out):
         for b in prange(states.shape[0]):
             for t in range(coeffs.size):
                 out[b, term_obs[t]] += coeffs[t] * _pauli_expval_row(states[b], masks[t, 0], masks[t, 1], phases[t])
 
     @njit(cache=True)
-    def _pauli_expvals_serial(states, term_obs, coeffs, masks, phases, out):
+    def pauli_expvals_serial(states, term_obs, coeffs, masks, phases, out):
         for b in range(states.shape[0]):
             for t in range(coeffs.size):
                 out[b, term_obs[t]] += coeffs[t] * _pauli_expval_row(states[b], masks[t, 0], masks[t, 1], phases[t])

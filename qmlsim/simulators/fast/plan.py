@@ -38,18 +38,19 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     S_GEN,
     S_W,
     S_X,
-    _PARALLEL_WIRES,
-    _PARALLEL_WORK,
-    _group_parallel,
-    _group_serial,
-    _pauli_expvals_one_large,
-    _pauli_expvals_parallel,
-    _pauli_expvals_serial,
-    _rows_parallel,
-    _rows_serial,
+    PARALLEL_WIRES,
+    PARALLEL_WORK,
+    group_parallel,
+    group_serial,
+    pauli_expvals_one_large,
+    pauli_expvals_parallel,
+    pauli_expvals_serial,
+    rows_parallel,
+    rows_serial,
     numba,
 )
-from qmlsim.simulators.program import KIND_DIAGONAL, KIND_PERMUTATION, Program
+from qmlsim.simulators.program import Program
+from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION
 
 __all__ = ["FastPlan", "plan_for", "Unsupported"]
 
@@ -319,7 +320,7 @@ class FastPlan:
         if n <= self.chunk_bits:
             states = np.empty((batch, 1 << n), self.dtype)
             work = batch * (1 << n) * max(1, self.ops.shape[0])
-            rows = _rows_parallel if batch > 1 and work >= _PARALLEL_WORK else _rows_serial
+            rows = rows_parallel if batch > 1 and work >= PARALLEL_WORK else rows_serial
             # rows processed op by op together: about 32 KiB of amplitudes, one L1 cache
             block = max(1, (2048 * 16 // np.dtype(self.dtype).itemsize) >> n)
             rows(states, *args, x, weights, gen, block)
@@ -327,9 +328,9 @@ class FastPlan:
         states = np.zeros((batch, 1 << n), self.dtype)
         groups = self.groups()
         parts = min(1 << (n - self.chunk_bits), 4 * numba.get_num_threads())
-        # below 2**_PARALLEL_WIRES amplitudes a group pass takes well under a millisecond,
+        # below 2**PARALLEL_WIRES amplitudes a group pass takes well under a millisecond,
         # where a parallel launch's thread wake-up is a large and (on a busy machine) erratic cost
-        group = _group_parallel if n >= _PARALLEL_WIRES else _group_serial
+        group = group_parallel if n >= PARALLEL_WIRES else group_serial
         for b in range(batch):
             row = states[b]
             row[0] = 1
@@ -377,10 +378,10 @@ class FastPlan:
         """``(batch, num_observables)`` expectation values of packed Pauli observables."""
         out = np.zeros((states.shape[0], num_observables))
         work = states.size * packed[1].size
-        if states.shape[0] == 1 and self.num_wires >= _PARALLEL_WIRES:
-            _pauli_expvals_one_large(states[0], *packed, out, 4 * numba.get_num_threads())
+        if states.shape[0] == 1 and self.num_wires >= PARALLEL_WIRES:
+            pauli_expvals_one_large(states[0], *packed, out, 4 * numba.get_num_threads())
             return out
-        (_pauli_expvals_parallel if states.shape[0] > 1 and work >= _PARALLEL_WORK else _pauli_expvals_serial)(states, *packed, out)
+        (pauli_expvals_parallel if states.shape[0] > 1 and work >= PARALLEL_WORK else pauli_expvals_serial)(states, *packed, out)
         return out
 
 

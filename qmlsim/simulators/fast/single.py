@@ -16,7 +16,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
-from qmlsim.simulators.fast.kernels import _pauli_expvals_serial, _rows_serial, numba
+from qmlsim.simulators.fast.kernels import pauli_expvals_serial, rows_serial, numba
 from qmlsim.simulators.fast.plan import FastPlan
 
 __all__ = ["SmallLane", "MAX_LANE_AMPLITUDES"]
@@ -37,8 +37,8 @@ if numba is not None:
         for v in w:
             if not np.isfinite(v):
                 return 2
-        _rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block)
-        _pauli_expvals_serial(states, term_obs, coeffs, masks, phases, out)
+        rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block)
+        pauli_expvals_serial(states, term_obs, coeffs, masks, phases, out)
         return 0
 
 
