@@ -1,6 +1,9 @@
 """The ``Executor`` protocol: one interface for the simulator, Qiskit backends and PennyLane devices.
 
-Everything in :mod:`qmlsim.qml` takes ``device=`` any executor.
+Everything in :mod:`qmlsim.qml` takes ``device=`` any executor. A new executor
+subclasses :class:`BaseExecutor` and implements one method, the probabilities of a
+batch of rows; checks, shapes, expectation values, samples and parameter-shift
+Jacobians come from the base (``docs/contributing.md``, "Adding an executor").
 
 >>> from qmlsim.simulators import Simulator
 >>> isinstance(Simulator(), Executor)
@@ -8,12 +11,20 @@ True
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
+from qmlsim.simulators import measurements
+from qmlsim.simulators.backends import get_backend
+from qmlsim.simulators.calls import Call, prepare_call
+from qmlsim.simulators.gradients import chain_rule, shift_plan, symbols_for
+from qmlsim.simulators.program import compile_circuit
 
-__all__ = ["Executor", "EXECUTION_PATHS", "resolve_device"]
+__all__ = ["Executor", "BaseExecutor", "EXECUTION_PATHS", "resolve_device"]
 
 #: Every way this layer computes a result, name -> description. The differential test
 #: harness (``tests/differential/paths.py``) registers each name and fails while one is
@@ -32,6 +43,7 @@ EXECUTION_PATHS: dict[str, str] = {
     "jax-bridge": "jax_expval: a NumPy simulator inside JAX code, custom VJP from adjoint sweeps",
     "pennylane-device": "qmlsim.statevector PennyLane device, driven through PennyLaneExecutor",
     "qiskit-primitives": "QmlsimEstimator / QmlsimSampler on circuits exported by to_qiskit",
+    "base-executor": "BaseExecutor: term measurements, samples and parameter-shift Jacobians over a subclass's probabilities",
 }
 
 
@@ -68,6 +80,116 @@ class Executor(Protocol):
         method: str = ...,
         argnum: str = "weights",
     ) -> Any: ...
+
+
+class BaseExecutor(abc.ABC):
+    """An :class:`Executor` from one method: the probabilities of a batch of rows (abstract).
+
+    Subclasses implement :meth:`run_probabilities`. The base checks every argument before
+    any work (:func:`~qmlsim.simulators.calls.prepare_call`), gives results their shapes,
+    estimates observables by measuring each term in its eigenbasis
+    (:func:`~qmlsim.simulators.measurements.term_measurements`), draws samples, and
+    computes Jacobians by the parameter-shift rule, all shifted evaluations of all rows
+    as one batch. An executor with a native estimator or sampler overrides
+    :meth:`run_expvals` or :meth:`run_samples` as well.
+
+    Example:
+        >>> from qmlsim.circuits import Circuit, Z
+        >>> from qmlsim.simulators import Simulator
+        >>> class Exact(BaseExecutor):
+        ...     def run_probabilities(self, circuit, rows, weights, shots, seed):
+        ...         return Simulator().probs(circuit, x=rows, weights=weights)
+        >>> c = Circuit(1); w = c.weights(1); _ = c.ry(w[0], 0)
+        >>> round(float(Exact().jacobian(c, Z(0), weights=[0.3])[0]), 6)  # -sin(0.3)
+        -0.29552
+    """
+
+    shots: int | None = None
+
+    @abc.abstractmethod
+    def run_probabilities(self, circuit: Circuit, rows: np.ndarray, weights: np.ndarray, shots: int | None, seed: Any) -> np.ndarray:
+        """Probabilities ``(batch, 2**num_wires)`` of all wires (first wire most significant) for ``rows`` ``(batch, num_inputs)``.
+
+        Arguments arrive checked. With ``shots``, the frequencies of that many shots per
+        row (multiples of ``1 / shots``); ``None`` asks for exact probabilities (an
+        executor that cannot give them raises ``ValueError``).
+        """
+
+    def run_expvals(self, circuit: Circuit, observables: list[Observable], rows: np.ndarray, weights: np.ndarray,
+                    shots: int | None, seed: Any) -> np.ndarray:
+        """Expectation values ``(batch, k)``: every term measured in its eigenbasis."""
+        rng = np.random.default_rng(seed)
+        out = np.zeros((rows.shape[0], len(observables)))
+        for o, observable in enumerate(observables):
+            for setting in measurements.term_measurements(circuit, observable):
+                if setting.circuit is None:
+                    out[:, o] += setting.coeff
+                    continue
+                p = self.run_probabilities(setting.circuit, rows, weights, shots, int(rng.integers(2**31)))
+                p = measurements.marginal(np.asarray(p, dtype=float), np, setting.wires)
+                out[:, o] += setting.coeff * p @ setting.eigenvalues
+        return out
+
+    def run_samples(self, circuit: Circuit, rows: np.ndarray, weights: np.ndarray, shots: int, seed: Any) -> np.ndarray:
+        """Bits ``(batch, shots, num_wires)``: the shots behind :meth:`run_probabilities`'s frequencies, in random order."""
+        rng = np.random.default_rng(seed)
+        p = np.asarray(self.run_probabilities(circuit, rows, weights, shots, int(rng.integers(2**31))), dtype=float)
+        counts = np.rint(p * shots).astype(np.int64)
+        indices = np.stack([rng.permutation(np.repeat(np.arange(p.shape[1]), row)) for row in counts])
+        return measurements.indices_to_bits(indices, circuit.num_wires)
+
+    # --- the Executor interface ----------------------------------------------------
+    def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None,
+              shots: int | None = None, seed: int | None = None) -> np.ndarray:
+        """Probabilities ``(batch, 2**k)`` of ``wires`` (all by default, first wire most significant)."""
+        call = prepare_call(circuit, x, weights, wires=wires, shots=shots)
+        p = np.asarray(self.run_probabilities(circuit, call.rows, call.weights, self._shots(call), seed), dtype=float)
+        return call.result(measurements.marginal(p, np, call.wires))
+
+    def expval(self, circuit: Circuit, observables: Observable | Sequence[Observable], x: Any = None, weights: Any = None,
+               shots: int | None = None, seed: int | None = None) -> np.ndarray:
+        """Expectation values ``(batch,)``, or ``(batch, k)`` for a list of ``k`` observables."""
+        call = prepare_call(circuit, x, weights, observables=observables, shots=shots)
+        values = self.run_expvals(circuit, call.observables, call.rows, call.weights, self._shots(call), seed)
+        return call.result(np.asarray(values, dtype=float), observables=True)
+
+    def sample(self, circuit: Circuit, shots: int, x: Any = None, weights: Any = None, seed: int | None = None,
+               wires: Sequence[int] | None = None) -> np.ndarray:
+        """Bits ``(batch, shots, k)`` in wire order; ``(shots, k)`` for a 1-D or absent ``x``."""
+        call = prepare_call(circuit, x, weights, shots=_required_shots(shots), wires=wires)
+        bits = self.run_samples(circuit, call.rows, call.weights, call.shots, seed)
+        return call.result(bits if call.wires is None else bits[..., list(call.wires)])
+
+    def jacobian(self, circuit: Circuit, observables: Observable | Sequence[Observable], x: Any = None, weights: Any = None,
+                 method: str = "parameter-shift", argnum: str = "weights", shots: int | None = None,
+                 seed: int | None = None) -> np.ndarray:
+        """Jacobian ``(batch, P)`` or ``(batch, k, P)`` by the parameter-shift rule (exact in expectation, hardware-ready)."""
+        if method != "parameter-shift":
+            raise ValueError(f"{type(self).__name__} computes Jacobians by method='parameter-shift' only, got {method!r}")
+        call = prepare_call(circuit, x, weights, observables=observables, shots=shots, argnum=argnum)
+        return call.result(self._parameter_shift(circuit, call, seed), observables=True)
+
+    def _shots(self, call: Call) -> int | None:
+        return self.shots if call.shots is None else call.shots
+
+    def _parameter_shift(self, circuit: Circuit, call: Call, seed: Any) -> np.ndarray:
+        program = compile_circuit(circuit, get_backend("numpy"), "complex128")
+        symbols = symbols_for(call.argnum, circuit.num_inputs, circuit.num_weights)
+        partials = program.angle_gradients(symbols)(call.rows, call.weights, np)
+        plan = shift_plan(program, partials)
+        k = len(call.observables)
+        derivatives = np.zeros((call.batch, k, 0))
+        if plan.shifts:
+            rows = plan.rows(program, call.rows, call.weights)  # (batch, 2 S, num_angles)
+            values = self.run_expvals(plan.circuit, call.observables, rows.reshape(-1, rows.shape[-1]), np.zeros(0), self._shots(call), seed)
+            derivatives = plan.derivatives(np.asarray(values, dtype=float).reshape(call.batch, -1, k))
+        return chain_rule(derivatives, plan.slots, partials, call.batch, len(symbols))
+
+
+def _required_shots(shots: Any) -> int:
+    if shots is None:
+        raise ValueError("sample needs shots: pass a positive integer")
+    return shots
 
 
 def resolve_device(device: Any) -> Any:

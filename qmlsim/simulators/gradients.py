@@ -23,11 +23,13 @@ True
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import kernels
@@ -42,6 +44,8 @@ __all__ = [
     "finite_diff_jacobian",
     "shift_rule",
     "chain_rule",
+    "ShiftPlan",
+    "shift_plan",
     "inverse_operator",
 ]
 
@@ -89,6 +93,64 @@ def chain_rule(
             row.append(value * value if squared else value)
         columns.append(xp.stack(row, axis=1) if row else xp.zeros((batch, 0), dtype=dtype))
     return xp.matmul(xp.asarray(derivatives, dtype=dtype), xp.stack(columns, axis=1))
+
+
+class ShiftPlan(NamedTuple):
+    """Parameter-shift evaluations of a program as rows of one batch.
+
+    Attributes:
+        circuit: the program's circuit with every non-constant angle ``k`` replaced by its
+            own input ``x[k]``: one circuit for every shifted evaluation.
+        shifts: ``(angle slot, shift, coefficient)`` per shifted pair.
+        slots: the distinct angle slots, in the order of the derivatives' last axis.
+    """
+
+    circuit: Circuit
+    shifts: tuple[tuple[int, float, float], ...]
+    slots: tuple[int, ...]
+
+    def rows(self, program: Program, x: Any, weights: Any) -> np.ndarray:
+        """Inputs of :attr:`circuit`: ``(batch, 2 * len(shifts), num_angles)``, plus and minus shift of each pair."""
+        batch = x.shape[0]
+        angles = np.stack(
+            [np.broadcast_to(np.asarray(v, dtype=float), (batch,)) for v in program.angle_values(x, weights)], axis=1
+        ) if program.angles else np.zeros((batch, 0))
+        shifted = np.repeat(angles[:, None, :], 2 * len(self.shifts), axis=1)
+        for e, (slot, shift, _) in enumerate(self.shifts):
+            shifted[:, 2 * e, slot] += shift
+            shifted[:, 2 * e + 1, slot] -= shift
+        return shifted
+
+    def derivatives(self, values: np.ndarray, squared: bool = False) -> np.ndarray:
+        """``d <O_k> / d angle`` ``(batch, k, len(slots))`` from the values ``(batch, 2 * len(shifts), k)``
+        at :meth:`rows` (with ``squared``: variances from the values' variances)."""
+        batch, k = values.shape[0], values.shape[-1]
+        pairs = values.reshape(batch, len(self.shifts), 2, k)
+        out = np.zeros((batch, k, len(self.slots)))
+        column = {slot: i for i, slot in enumerate(self.slots)}
+        for e, (slot, _, c) in enumerate(self.shifts):
+            if squared:
+                out[:, :, column[slot]] += c**2 * (pairs[:, e, 0] + pairs[:, e, 1])
+            else:
+                out[:, :, column[slot]] += c * (pairs[:, e, 0] - pairs[:, e, 1])
+        return out
+
+
+def shift_plan(program: Program, partials: Sequence[Sequence[Any]]) -> ShiftPlan:
+    """The :class:`ShiftPlan` of the angles that depend on a differentiated symbol (``partials``
+    from ``program.angle_gradients``); each angle's rule comes from its generator spectrum."""
+    shifts = []
+    for step in program.steps:
+        for j, slot in enumerate(step.slots):
+            if any(p is not None for p in partials[slot]):
+                shifts.extend((slot, s, c) for s, c in zip(*shift_rule(step.spectrum[j])))
+    circuit = Circuit(program.circuit.num_wires)
+    circuit.inputs(len(program.angles))
+    for step in program.steps:
+        op = step.op
+        params = tuple(p if p.is_constant else Symbol("x", slot) for p, slot in zip(op.params, step.slots))
+        circuit.append(dataclasses.replace(op, params=params))
+    return ShiftPlan(circuit, tuple(shifts), tuple(sorted({slot for slot, _, _ in shifts})))
 
 
 def inverse_operator(step: Step, operator: Any, xp: Any) -> Any:

@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -17,13 +17,27 @@ from qmlsim.circuits.observables import HermitianTerm, Observable, PauliTerm
 from qmlsim.simulators import kernels
 from qmlsim.simulators.backends import Backend
 
-__all__ = ["probs", "expval", "apply_observable", "sample_indices", "indices_to_bits"]
+__all__ = [
+    "probs",
+    "marginal",
+    "expval",
+    "apply_observable",
+    "sample_indices",
+    "indices_to_bits",
+    "TermMeasurement",
+    "term_measurements",
+]
 
 
 def probs(state: Any, xp: Any, wires: Sequence[int] | None = None) -> Any:
     """Born probabilities ``(batch, 2**k)`` of ``wires`` (all wires by default), first wire most significant."""
-    n = state.ndim - 1
-    p = xp.real(state * xp.conj(state))
+    return marginal(xp.real(state * xp.conj(state)), xp, wires)
+
+
+def marginal(p: Any, xp: Any, wires: Sequence[int] | None = None) -> Any:
+    """Probabilities ``(batch, 2, ..., 2)`` (or ``(batch, 2**n)``) summed to ``wires``, in that order: ``(batch, 2**k)``."""
+    n = p.ndim - 1 if p.ndim > 2 or p.shape[-1] == 2 else int(round(np.log2(p.shape[-1])))
+    p = p.reshape((p.shape[0],) + (2,) * n)
     if wires is None or tuple(wires) == tuple(range(n)):
         return p.reshape(p.shape[0], -1)
     wires = tuple(wires)
@@ -97,3 +111,54 @@ def indices_to_bits(indices: np.ndarray, num_wires: int) -> np.ndarray:
     """Basis indices to bits in wire order (wire 0 = most significant): ``(..., num_wires)`` int."""
     shifts = np.arange(num_wires - 1, -1, -1)
     return ((indices[..., None] >> shifts) & 1).astype(np.int64)
+
+
+class TermMeasurement(NamedTuple):
+    """How one term of an observable is measured in the computational basis.
+
+    Attributes:
+        coeff: the term's coefficient.
+        circuit: the circuit followed by the term's basis change (``None``: the term is
+            the identity, a constant).
+        wires: the wires read out.
+        eigenvalues: ``(2**len(wires),)`` the term's eigenvalue for each outcome.
+    """
+
+    coeff: float
+    circuit: Any
+    wires: tuple[int, ...]
+    eigenvalues: np.ndarray
+
+
+def term_measurements(circuit: Any, observable: Observable) -> list[TermMeasurement]:
+    """Measurement settings of every term: Pauli words in their eigenbasis (``H`` for X,
+    ``S^dagger H`` for Y), Hermitian terms through their eigenvectors.
+
+    ``<O> = sum coeff * sum_outcome p(outcome) * eigenvalue(outcome)`` over the outcomes of
+    each setting, so an executor that only samples bit strings estimates any observable.
+
+    Example:
+        >>> from qmlsim.circuits import Circuit, X
+        >>> [m.circuit.ops[-1].name for m in term_measurements(Circuit(1), X(0))]
+        ['h']
+    """
+    out = []
+    for term in observable.terms:
+        if isinstance(term, HermitianTerm):
+            evals, evecs = np.linalg.eigh(term.matrix)
+            rotated = circuit.copy().unitary(evecs.conj().T, term.wires)
+            out.append(TermMeasurement(float(np.real(term.coeff)), rotated, tuple(term.wires), evals))
+            continue
+        if not term.word:
+            out.append(TermMeasurement(float(np.real(term.coeff)), None, (), np.ones(1)))
+            continue
+        rotated = circuit.copy()
+        for wire, letter in term.word:
+            if letter == "X":
+                rotated.h(wire)
+            elif letter == "Y":
+                rotated.sdg(wire).h(wire)
+        wires = tuple(term.wires)
+        parity = np.array([(-1.0) ** bin(i).count("1") for i in range(2 ** len(wires))])
+        out.append(TermMeasurement(float(np.real(term.coeff)), rotated, wires, parity))
+    return out

@@ -380,32 +380,15 @@ class Simulator:
     # --- helpers -----------------------------------------------------------------
     def _shot_expvals(self, circuit: Circuit, obs_list: list[Observable], x: Any, weights: Any, shots: int, seed: Any) -> Any:
         """Sampled estimates: every term measured in its own eigenbasis."""
-        from qmlsim.circuits.observables import HermitianTerm  # noqa: PLC0415 - local to the shots path
-
         rng = np.random.default_rng(seed)
         x_host, w_host = self.backend.to_host(x), self.backend.to_host(weights)
         results = np.zeros((x_host.shape[0], len(obs_list)))
         for o, obs in enumerate(obs_list):
-            for term in obs.terms:
-                if isinstance(term, HermitianTerm):
-                    evals, evecs = np.linalg.eigh(term.matrix)
-                    rotated = circuit.copy().unitary(evecs.conj().T, term.wires)
-                    p = np.atleast_2d(self.backend.to_host(self.probs(rotated, x_host, w_host, wires=term.wires)))
-                    idx = measurements.sample_indices(p, shots, rng)
-                    results[:, o] += term.coeff * evals[idx].mean(axis=1)
+            for setting in measurements.term_measurements(circuit, obs):
+                if setting.circuit is None:
+                    results[:, o] += setting.coeff
                     continue
-                if not term.word:
-                    results[:, o] += term.coeff
-                    continue
-                rotated = circuit.copy()
-                for wire, letter in term.word:
-                    if letter == "X":
-                        rotated.h(wire)
-                    elif letter == "Y":
-                        rotated.sdg(wire).h(wire)
-                wires = term.wires
-                p = np.atleast_2d(self.backend.to_host(self.probs(rotated, x_host, w_host, wires=wires)))
+                p = np.atleast_2d(self.backend.to_host(self.probs(setting.circuit, x_host, w_host, wires=setting.wires)))
                 idx = measurements.sample_indices(p, shots, rng)
-                parity = np.array([(-1) ** bin(i).count("1") for i in range(2 ** len(wires))])
-                results[:, o] += term.coeff * parity[idx].mean(axis=1)
+                results[:, o] += setting.coeff * setting.eigenvalues[idx].mean(axis=1)
         return self.backend.xp.asarray(results)

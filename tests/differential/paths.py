@@ -271,6 +271,18 @@ def _lower_custatevec_threshold(monkeypatch: Any) -> None:
     monkeypatch.setattr(custatevec, "MIN_WIRES", 1)
 
 
+def _base_executor(dtype: str) -> Any:
+    """A :class:`BaseExecutor` over exact probabilities: its term measurements, samples and
+    parameter-shift Jacobians are what runs."""
+    from qmlsim.simulators.executor import BaseExecutor  # noqa: PLC0415
+
+    class OverProbabilities(BaseExecutor):
+        def run_probabilities(self, circuit, rows, weights, shots, seed):
+            return Simulator(dtype=dtype).probs(circuit, x=rows, weights=weights)
+
+    return OverProbabilities()
+
+
 def _pennylane_device(dtype: str) -> Any:
     import pennylane as qml  # noqa: PLC0415
 
@@ -360,6 +372,16 @@ def _paths() -> list[ExecutionPath]:
                 ("adjoint",), wires=(1, 6), ops=(1, 40), cost=10,
             ),
         ]
+    paths.extend(
+        ExecutionPath(
+            "base-executor", dtype, lambda d=dtype: _base_executor(d),
+            frozenset({PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
+            Probe(("qmlsim.simulators.executor:BaseExecutor.run_expvals", "qmlsim.simulators.executor:BaseExecutor.run_samples",
+                   "qmlsim.simulators.executor:BaseExecutor.probs")),
+            ("parameter-shift",), wires=(1, 6), ops=(1, 30), cost=8,
+        )
+        for dtype in ("complex128", "complex64")
+    )
     paths.append(
         ExecutionPath(
             "qiskit-primitives", "complex128", lambda: QiskitPrimitives("complex128"),

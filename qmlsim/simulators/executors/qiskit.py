@@ -46,12 +46,11 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
-from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.executors.journal import Journal, default_journal_path, task_hash
 from qmlsim.simulators.calls import prepare_call
-from qmlsim.simulators.gradients import chain_rule, shift_rule, symbols_for
+from qmlsim.simulators.gradients import chain_rule, shift_plan, symbols_for
 from qmlsim.simulators.program import compile_circuit
 from qmlsim.simulators.validation import check_seed, check_shots
 
@@ -843,50 +842,24 @@ class QiskitExecutor:
         program = compile_circuit(circuit, get_backend("numpy"), "complex128")
         symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
         partials = program.angle_gradients(symbols)(rows, w, np)
-        shifts: list[tuple[int, float, float]] = []  # (angle slot, shift, coefficient)
-        for step in program.steps:
-            for j, slot in enumerate(step.slots):
-                if any(p is not None for p in partials[slot]):
-                    for s, c in zip(*shift_rule(step.spectrum[j])):
-                        shifts.append((slot, s, c))
-        slots = sorted({slot for slot, _, _ in shifts})
-        d_angle = np.zeros((batch, k, len(slots)))
+        plan = shift_plan(program, partials)
+        d_angle = np.zeros((batch, k, len(plan.slots)))
         var_angle = np.zeros_like(d_angle)
-        if shifts:
-            angles = np.stack(
-                [np.broadcast_to(np.asarray(v, dtype=float), (batch,)) for v in program.angle_values(rows, w)], axis=1
-            )  # (batch, num_angles)
-            shifted = np.repeat(angles[:, None, :], 2 * len(shifts), axis=1)
-            for e, (slot, s, _) in enumerate(shifts):
-                shifted[:, 2 * e, slot] += s
-                shifted[:, 2 * e + 1, slot] -= s
-            compiled = self._compile(circuit, "angles", lambda: _angle_circuit(circuit, program))
-            # the angle circuit's parameters are the elements x[slot] of one vector
+        if plan.shifts:
+            compiled = self._compile(circuit, "angles", lambda: plan.circuit)
+            # the shift plan's circuit has one input x[slot] per angle: its parameters are elements of that vector
             columns = [int(p.index) for p in compiled.circuit.parameters]
-            values = shifted[..., columns]  # (batch, 2 S, P) in compiled.circuit.parameters order
+            values = plan.rows(program, rows, w)[..., columns]  # (batch, 2 S, P) in compiled.circuit.parameters order
             chunks = self._execute(
                 "estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires)
             )
-            evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
-            stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(batch, len(shifts), 2, k)
-            for e, (slot, _, c) in enumerate(shifts):
-                column = slots.index(slot)
-                d_angle[:, :, column] += c * (evs[:, e, 0] - evs[:, e, 1])
-                var_angle[:, :, column] += c**2 * (stds[:, e, 0] ** 2 + stds[:, e, 1] ** 2)
-        out = chain_rule(d_angle, slots, partials, batch, len(symbols))
-        err = np.sqrt(chain_rule(var_angle, slots, partials, batch, len(symbols), squared=True))
+            evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, 2 * len(plan.shifts), k)
+            stds = np.concatenate([c["stds"] for c in chunks], axis=0).reshape(batch, 2 * len(plan.shifts), k)
+            d_angle = plan.derivatives(evs)
+            var_angle = plan.derivatives(stds**2, squared=True)
+        out = chain_rule(d_angle, plan.slots, partials, batch, len(symbols))
+        err = np.sqrt(chain_rule(var_angle, plan.slots, partials, batch, len(symbols), squared=True))
         return call.result((out, err), observables=True)
-
-
-def _angle_circuit(circuit: Circuit, program: Any) -> Circuit:
-    """``circuit`` with every non-constant gate angle replaced by its own input ``x[slot]``."""
-    out = Circuit(circuit.num_wires)
-    out.inputs(len(program.angles))
-    for step in program.steps:
-        op = step.op
-        params = tuple(p if p.is_constant else Symbol("x", slot) for p, slot in zip(op.params, step.slots))
-        out.append(dataclasses.replace(op, params=params))
-    return out
 
 
 def _check_supported(isa: Any, target: Any, name: str) -> None:
