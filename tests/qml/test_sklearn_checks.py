@@ -12,9 +12,17 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from qmlsim.qml.classifiers import QSVC, VariationalClassifier
 from qmlsim.qml.datasets import ad_hoc_data
 from qmlsim.qml.kernels import FidelityQuantumKernel
+from qmlsim.qml.qkan import HQKAN, QKAN
 
 # Small settings keep the checks fast: the generic checks fit on up to 300 rows.
-ESTIMATORS = [QSVC(), VariationalClassifier(reps=1, maxiter=3, learning_rate=0.1, random_state=0)]
+# QKAN runs with warm_start=False: scikit-learn's idempotence check refits one estimator.
+ESTIMATORS = [
+    QSVC(),
+    VariationalClassifier(reps=1, maxiter=3, learning_rate=0.1, random_state=0),
+    QKAN(reps=1, steps=5, warm_start=False),
+    HQKAN(reps=1, steps=100, learning_rate=0.05),
+    HQKAN(k=2, reps=1, steps=200, learning_rate=0.05, loss="cross_entropy"),
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -9,6 +9,11 @@ from typing import Any, Sequence, final
 import jax
 import jax.numpy as jnp
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qmlsim.qml.qkan.daruan import check_ansatz, check_measure
 from qmlsim.qml.qkan.layer import (
@@ -48,11 +53,12 @@ def _check_dtype(dtype: str) -> Any:
 
 
 @final
-class QKAN:
-    """Kolmogorov-Arnold network whose edge activations are DARUAN circuits (final class).
+class QKAN(RegressorMixin, BaseEstimator):
+    """Kolmogorov-Arnold network whose edge activations are DARUAN circuits (final class; a scikit-learn regressor).
 
     Args:
-        width: layer widths ``[n0, n1, ..., nL]`` (at least two positive entries).
+        width: layer widths ``[n0, n1, ..., nL]`` (at least two positive entries), or
+            ``None``: ``[n_features, n_outputs]`` from the data at :meth:`fit`.
         reps: DARUAN repetitions ``r >= 1``.
         ansatz: ``"pz"`` (default), ``"rpz"``, ``"px"``, ``"real"``, ``"mix"``.
         measure: ``"born"`` (default: the Born-rule ``<Z>``, the only mode hardware
@@ -71,9 +77,13 @@ class QKAN:
             ``QiskitExecutor``) used by :meth:`predict`: activations are then evaluated
             as packed single-qubit circuits with the executor's shots.
         progress: show a progress bar during :meth:`fit`.
+        warm_start: :meth:`fit` continues from the fitted parameters (``True``, the
+            default since the first release) or starts from a fresh initialisation.
 
-    Attributes (after ``fit``): ``params_`` (list of dicts of arrays), ``loss_``
-    (history), ``diverged_``.
+    Attributes (after ``fit``): ``params_`` (list of dicts of arrays), ``width_``,
+    ``n_features_in_``, ``loss_`` (history), ``diverged_``.
+
+    :meth:`score` is the negative mean squared error (higher is better), not scikit-learn's R^2.
 
     Example:
         >>> import numpy as np
@@ -84,10 +94,10 @@ class QKAN:
     """
 
     def __init__(
-        self, width: Sequence[int], reps: int = 3, ansatz: str = "pz", measure: str = "born",
+        self, width: Sequence[int] | None = None, reps: int = 3, ansatz: str = "pz", measure: str = "born",
         trainable: str | Sequence[str] = ("theta",), theta_init: str = "xavier", solver: str = "lbfgs",
         steps: int = 1000, learning_rate: float | None = None, batch_size: int | None = None, seed: int = 0,
-        dtype: str = "float32", device: Any = None, progress: bool = False,
+        dtype: str = "float32", device: Any = None, progress: bool = False, warm_start: bool = True,
     ):
         self.width = width
         self.reps = reps
@@ -103,10 +113,18 @@ class QKAN:
         self.dtype = dtype
         self.device = device
         self.progress = progress
+        self.warm_start = warm_start
 
     # --- configuration ---------------------------------------------------------
+    def _width(self) -> list[int]:
+        if hasattr(self, "width_"):
+            return self.width_
+        if self.width is None:
+            raise ValueError("this QKAN infers its width from the data: call fit(X, y) first, or pass width=[n0, ..., nL]")
+        return check_width(self.width)
+
     def _validate(self) -> tuple[list[int], tuple[str, ...]]:
-        width = check_width(self.width)
+        width = self._width()
         if not isinstance(self.reps, (int, np.integer)) or self.reps < 1:
             raise ValueError(f"reps must be an integer >= 1, got {self.reps!r}")
         check_ansatz(self.ansatz)
@@ -137,44 +155,67 @@ class QKAN:
     # --- estimator ---------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> QKAN:
         """Train on ``X`` ``(n, n0)``, ``y`` ``(n, nL)`` or ``(n,)`` (MSE); returns ``self``."""
-        width, _ = self._validate()
         dtype = _check_dtype(self.dtype)
-        X = check_x(X, width[0], dtype)
-        y = np.asarray(y, dtype).reshape(len(X), -1)
-        if y.shape[1] != width[-1]:
-            raise ValueError(f"y must have {width[-1]} column(s) (the last width), got shape {y.shape}")
-        params = getattr(self, "params_", None) or self.init()
+        X, y = validate_data(self, X, y, dtype=np.dtype(dtype), multi_output=True, y_numeric=True)
+        target = np.asarray(y, dtype).reshape(len(X), -1)
+        width = [X.shape[1], target.shape[1]] if self.width is None else check_width(self.width)
+        if width[0] != X.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features but width[0] is {width[0]}")
+        if width[-1] != target.shape[1]:
+            raise ValueError(f"y must have {width[-1]} column(s) (the last width), got shape {np.shape(y)}")
+        warm = self.warm_start and hasattr(self, "params_") and getattr(self, "width_", None) == width
+        self.width_ = width
+        self._validate()
+        params = self.params_ if warm else self.init()
         keys = self._trainable_keys() + (("b",) if self.ansatz == "rpz" else ())
         apply = functools.partial(apply_qkan, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
-        params, info = train(apply, params, keys, X, y, solver=self.solver, steps=self.steps,
+        params, info = train(apply, params, keys, X, target, solver=self.solver, steps=self.steps,
                              learning_rate=self.learning_rate, batch_size=self.batch_size, seed=self.seed,
                              progress=self.progress, label=type(self).__name__)
         self.params_ = params
-        self.loss_ = getattr(self, "loss_", []) + info["loss"]
+        self.loss_ = (list(getattr(self, "loss_", [])) if warm else []) + info["loss"]
         self.diverged_ = info["diverged"]
         self.step_ = info["step"]
+        self._one_output = np.ndim(y) == 1
         return self
 
     def _fitted(self) -> list[dict[str, Any]]:
-        if not hasattr(self, "params_"):
-            raise RuntimeError("this QKAN is not fitted yet: call fit(X, y) (or load(path)) first")
+        check_is_fitted(self, "params_")
         return self.params_
 
     def predict(self, X: Any) -> np.ndarray:
-        """Outputs ``(n, nL)`` (through ``device`` when one is set)."""
+        """Outputs ``(n, nL)``, or ``(n,)`` when fitted on a 1-D ``y`` (through ``device`` when one is set)."""
         params = self._fitted()
         width, _ = self._validate()
-        X = check_x(X, width[0], np.float64 if self.dtype == "float64" else np.float32)
+        X = validate_data(self, X, reset=False, dtype=np.float64 if self.dtype == "float64" else np.float32)
+        X = check_x(X, width[0], X.dtype)
         if self.device is not None:
             from qmlsim.qml.qkan.hardware import apply_qkan_device
 
-            return apply_qkan_device(self.device, params, X, self.reps, self.ansatz)
-        return np.asarray(apply_qkan_numpy(params, X, self.reps, self.ansatz, self.measure))
+            out = np.asarray(apply_qkan_device(self.device, params, X, self.reps, self.ansatz))
+        else:
+            out = np.asarray(apply_qkan_numpy(params, X, self.reps, self.ansatz, self.measure))
+        out = np.asarray(out, dtype=np.float64)
+        return out[:, 0] if getattr(self, "_one_output", False) else out
 
-    def score(self, X: Any, y: Any) -> float:
-        """Negative mean squared error (higher is better)."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Negative mean squared error (higher is better), weighted by ``sample_weight``."""
         y = np.asarray(y).reshape(len(X), -1)
-        return -float(np.mean((self.predict(X) - y) ** 2))
+        errors = np.mean((np.asarray(self.predict(X)).reshape(len(X), -1) - y) ** 2, axis=1)
+        return -float(np.average(errors, weights=sample_weight))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        # score() is the negative MSE (kept from the first release); scikit-learn's generic
+        # regressor check compares it with an R^2 threshold
+        tags.regressor_tags.poor_score = True
+        return tags
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("step_", None)  # a compiled JAX function: rebuilt by the next fit
+        return state
 
     # --- structure -----------------------------------------------------------------
     def refine(self, new_reps: int) -> QKAN:
@@ -188,8 +229,13 @@ class QKAN:
             raise ValueError(f"new_reps must be an integer larger than reps={self.reps}, got {new_reps!r}")
         config = self.get_params()
         config["reps"] = int(new_reps)
+        config["warm_start"] = True  # fit() continues from the refined parameters
         model = QKAN(**config)
         model.params_ = [extend_layer(p, self.reps, int(new_reps), self.ansatz) for p in params]
+        model.width_ = list(self._width())
+        model._one_output = getattr(self, "_one_output", False)
+        if hasattr(self, "n_features_in_"):
+            model.n_features_in_ = self.n_features_in_
         model.loss_ = list(getattr(self, "loss_", []))
         model.diverged_ = False
         return model
@@ -217,7 +263,7 @@ class QKAN:
         """Write the configuration and parameters to an ``.npz`` file (no pickle)."""
         params = self._fitted()
         config = {k: v for k, v in self.get_params().items() if k != "device"}
-        config["width"] = list(check_width(config["width"]))
+        config["width"] = list(self._width())
         config["trainable"] = list(_check_trainable(config["trainable"]))
         arrays = {f"layer{i}/{k}": np.asarray(v) for i, p in enumerate(params) for k, v in p.items()}
         np.savez(path, __config__=np.array(json.dumps(config)), **arrays)
@@ -228,9 +274,10 @@ class QKAN:
         Raises:
             ValueError: the file was saved for another width, reps or ansatz.
         """
-        width, _ = self._validate()
         with np.load(path, allow_pickle=False) as data:
             config = json.loads(str(data["__config__"]))
+            width = list(config["width"]) if self.width is None and not hasattr(self, "width_") else self._width()
+            self._validate() if self.width is not None else None
             for name, mine in (("width", width), ("reps", self.reps), ("ansatz", self.ansatz)):
                 if config[name] != mine:
                     raise ValueError(f"parameters in {path!r} were saved for {name}={config[name]!r}, this model has {name}={mine!r}")
@@ -242,18 +289,8 @@ class QKAN:
                 i, name = key.split("/")
                 layers[int(i[5:])][name] = jnp.asarray(data[key], dtype)
         self.params_ = layers
-        return self
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor arguments (scikit-learn protocol)."""
-        return {k: getattr(self, k) for k in (
-            "width", "reps", "ansatz", "measure", "trainable", "theta_init", "solver", "steps", "learning_rate",
-            "batch_size", "seed", "dtype", "device", "progress")}
-
-    def set_params(self, **params: Any) -> QKAN:
-        """Set constructor arguments (scikit-learn protocol)."""
-        for k, v in params.items():
-            setattr(self, k, v)
+        self.width_ = list(width)
+        self.n_features_in_ = width[0]
         return self
 
 
@@ -295,12 +332,13 @@ def apply_hqkan(params: dict[str, Any], x: jax.Array, reps: int = 3, ansatz: str
 
 
 @final
-class HQKAN:
-    """Hybrid QKAN, a drop-in replacement of an MLP block (final class).
+class HQKAN(BaseEstimator):
+    """Hybrid QKAN, a drop-in replacement of an MLP block (final class; a scikit-learn estimator).
 
     ``Linear(d_in -> k) -> tanh -> QKAN([k, m]) -> Linear(m -> d_out)``, all trainable.
     ``d_in`` and ``d_out`` are taken from the data in :meth:`fit` (``d_out`` = number of
-    classes for ``loss="cross_entropy"``).
+    classes for ``loss="cross_entropy"``). With ``loss="cross_entropy"`` it is a
+    classifier (``score`` is the accuracy), otherwise a regressor (``score`` is R^2).
 
     Args:
         k: bottleneck width (default ``ceil(log2(d_in))``).
@@ -347,15 +385,18 @@ class HQKAN:
         """Train on ``X`` ``(n, d_in)`` and ``y`` (labels ``(n,)`` or targets ``(n, d_out)``)."""
         check_ansatz(self.ansatz)
         check_measure(self.measure)
-        X = np.asarray(X, np.float32)
-        if X.ndim != 2 or not np.all(np.isfinite(X)):
-            raise ValueError("X must be a finite 2-d array (n, d_in)")
-        if self.loss == "cross_entropy":
+        if self.loss not in ("mse", "cross_entropy"):
+            raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {self.loss!r}")
+        classify = self.loss == "cross_entropy"
+        X, y = validate_data(self, X, y, dtype=np.float32, multi_output=not classify, y_numeric=not classify)
+        if classify:
+            check_classification_targets(y)
             self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
             d_out, target = len(self.classes_), y_idx.astype(np.int32)
         else:
             target = np.asarray(y, np.float32).reshape(len(X), -1)
             d_out = target.shape[1]
+            self._one_output = np.ndim(y) == 1
         k, m = self._sizes(X.shape[1])
         params = init_hqkan(jax.random.PRNGKey(self.seed), X.shape[1], k, m, d_out, self.reps, self.ansatz)
         apply = functools.partial(_apply_hqkan_list, reps=self.reps, ansatz=self.ansatz, measure=self.measure)
@@ -368,16 +409,54 @@ class HQKAN:
         self.diverged_ = info["diverged"]
         return self
 
+    def _outputs(self, X: Any) -> np.ndarray:
+        """The network's raw outputs ``(n, d_out)``, in float64 NumPy: each row's value does not
+        depend on the other rows of the batch (float32 XLA matmuls differ with the batch size)."""
+        check_is_fitted(self, "params_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        p = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), self.params_)
+        h = np.tanh(X @ p["in"]["w"] + p["in"]["b"])
+        h = np.asarray(apply_qkan_numpy(p["qkan"], h, self.reps, self.ansatz, self.measure), np.float64)
+        return h @ p["out"]["w"] + p["out"]["b"]
+
+    @available_if(lambda self: self.loss == "cross_entropy")
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw outputs ``(n, d_out)``."""
-        if not hasattr(self, "params_"):
-            raise RuntimeError("this HQKAN is not fitted yet: call fit(X, y) first")
-        return np.asarray(apply_hqkan(self.params_, jnp.asarray(X, jnp.float32), self.reps, self.ansatz, self.measure))
+        """Class scores (cross-entropy models): the logits ``(n, n_classes)``; for two classes
+        scikit-learn's ``(n,)``, the logit of ``classes_[1]`` minus that of ``classes_[0]``."""
+        out = self._outputs(X)
+        return out[:, 1] - out[:, 0] if out.shape[1] == 2 else out
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels ``(n,)`` for cross-entropy, else outputs ``(n, d_out)``."""
-        out = self.decision_function(X)
-        return self.classes_[np.argmax(out, axis=1)] if self.loss == "cross_entropy" else out
+        """Class labels ``(n,)`` for cross-entropy, else outputs ``(n, d_out)`` (``(n,)`` when fitted on a 1-D ``y``)."""
+        out = self._outputs(X)
+        if self.loss == "cross_entropy":
+            return self.classes_[np.argmax(out, axis=1)]
+        return out[:, 0] if getattr(self, "_one_output", False) else out
+
+    @available_if(lambda self: self.loss == "cross_entropy")
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` (softmax of the outputs; cross-entropy models only)."""
+        out = self._outputs(X)
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        return out / out.sum(axis=1, keepdims=True)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy (cross-entropy) or R^2 (MSE), as scikit-learn's classifiers and regressors."""
+        mixin = ClassifierMixin if self.loss == "cross_entropy" else RegressorMixin
+        return mixin.score(self, X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self) -> Any:
+        # a classifier or a regressor depending on the loss: the tags the two mixins set
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        if self.loss == "cross_entropy":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        else:
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+            tags.target_tags.multi_output = True
+        return tags
 
 
 _ALL_KEYS = ("w", "b", "theta", "pw", "pb", "bw")
