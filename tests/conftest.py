@@ -1,4 +1,4 @@
-"""Test-wide settings: Hypothesis profiles.
+"""Test-wide settings: Hypothesis profiles, the backend fixture, the JAX-configuration guard.
 
 Every property test is reproducible: under CI (``CI`` set) examples are derandomized;
 locally ``HYPOTHESIS_PROFILE=dev`` (default) keeps Hypothesis' search random but
@@ -21,6 +21,8 @@ import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.backends import BACKEND_SPECS, SPEC_IDS  # noqa: E402
+
 
 @pytest.fixture(autouse=True)
 def _global_jax_configuration_unchanged():
@@ -31,3 +33,9 @@ def _global_jax_configuration_unchanged():
     jax = sys.modules.get("jax")
     if jax is not None and before is not None:
         assert bool(jax.config.jax_enable_x64) == before, "jax_enable_x64 was changed process-wide during this test"
+
+
+@pytest.fixture(params=BACKEND_SPECS, ids=SPEC_IDS)
+def backend_spec(request) -> tuple[str, str]:
+    """Every backend and dtype of ``tests/backends.py``: ``(name, dtype)``."""
+    return request.param

@@ -146,12 +146,16 @@ def test_gqsp_rotation_is_pennylanes():
 
 
 def test_device_capabilities_list_the_gate_table():
-    """qmlsim_statevector.toml's native gates are the table's PennyLane names (plus what the device adds)."""
+    """The device declares exactly the table's PennyLane names, plus what its TOML adds."""
+    from qmlsim.simulators.executors.pennylane_device import QmlsimDevice
+
     import qmlsim.simulators.executors as executors
 
     path = Path(executors.__file__).with_name("qmlsim_statevector.toml")
     toml = tomllib.loads(path.read_text())
-    listed = set(toml["operators"]["gates"])
+    device_extras = set(toml["operators"]["gates"])
+    assert device_extras == {"MultiControlledX", "QubitUnitary", "GlobalPhase"}
     from_table = {g.pennylane_name.removeprefix("Adjoint(").removesuffix(")") for g in GATES.values() if g.pennylane_name}
-    device_extras = {"MultiControlledX", "QubitUnitary", "GlobalPhase"}
-    assert listed == from_table | device_extras
+    declared = set(QmlsimDevice.capabilities.operations)
+    extras_from_pennylane_table = set(toml["pennylane"]["operators"]["gates"])
+    assert declared == from_table | device_extras | extras_from_pennylane_table

@@ -14,32 +14,13 @@ from hypothesis import HealthCheck, given, settings
 
 from qmlsim.circuits import Circuit, X, Y, Z
 from qmlsim.simulators import Simulator
-from qmlsim.simulators.backends import cupy_backend
 from tests import reference as ref
-from tests.cupy_standin import make_cupy_standin
-
-ATOL = {"complex128": 1e-10, "complex64": 1e-5}
-
-SPECS = [
-    ("numpy", "complex128"),
-    ("numpy", "complex64"),
-    ("jax", "complex128"),
-    ("jax", "complex64"),
-    ("cupy-on-cpu", "complex128"),
-    ("cupy-on-cpu", "complex64"),
-]
-SPEC_IDS = [f"{b}-{d}" for b, d in SPECS]
+from tests.backends import ATOL, SPEC_IDS, make_simulator
+from tests.backends import BACKEND_SPECS as SPECS
 # the invariant and measurement tests skip jax-complex64 (covered by the state tests) to keep the run short
 CORE = [i for i, s in enumerate(SPECS) if s != ("jax", "complex64")]
 CORE_SPECS = [SPECS[i] for i in CORE]
 CORE_IDS = [SPEC_IDS[i] for i in CORE]
-
-
-def make_simulator(spec: tuple[str, str]) -> Simulator:
-    name, dtype = spec
-    if name == "cupy-on-cpu":
-        return Simulator(backend=cupy_backend(make_cupy_standin()), dtype=dtype)
-    return Simulator(backend=name, dtype=dtype)
 
 
 def host(a) -> np.ndarray:
@@ -79,10 +60,10 @@ def check_against_references(sim: Simulator, c: Circuit, x: np.ndarray, w: np.nd
 
 
 # --- states ------------------------------------------------------------------
-@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(case=ref.circuits(max_wires=8, max_gates=10))
-def test_random_circuits_match_dense_and_qiskit(spec, case):
+def test_random_circuits_match_dense_and_qiskit(backend_spec, case):
+    spec = backend_spec
     c, x, w = case
     check_against_references(make_simulator(spec), c, x, w)
 
@@ -95,10 +76,10 @@ def test_random_circuits_numpy_many(case):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(case=ref.circuits(max_wires=8, max_gates=24))
-def test_random_circuits_match_references_slow(spec, case):
+def test_random_circuits_match_references_slow(backend_spec, case):
+    spec = backend_spec
     c, x, w = case
     check_against_references(make_simulator(spec), c, x, w)
 
@@ -141,9 +122,9 @@ def test_every_gate_on_shuffled_wires(spec):
         check_against_references(sim, c, rng.uniform(-2, 2, (3, 2)), rng.uniform(-2, 2, 1))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
-def test_all_gates_in_one_circuit(spec):
+def test_all_gates_in_one_circuit(backend_spec):
     """Every gate once, in one circuit (one compilation per backend)."""
+    spec = backend_spec
     from qmlsim.circuits.gates import GATES
 
     sim = make_simulator(spec)
@@ -154,9 +135,9 @@ def test_all_gates_in_one_circuit(spec):
     check_against_references(sim, c, rng.uniform(-2, 2, (3, 2)), rng.uniform(-2, 2, 1))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
-def test_long_circuit(spec):
+def test_long_circuit(backend_spec):
     """Longer than the engine's JAX scan threshold, so the JAX backend takes its scan path."""
+    spec = backend_spec
     sim = make_simulator(spec)
     rng = np.random.default_rng(1)
     c = ref.random_circuit(rng, 5, 80, blocks=False)

@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 
 from qmlsim.circuits import Circuit, Observable, X, Y, Z
 from qmlsim.simulators import Simulator
-from qmlsim.simulators.backends import cupy_backend
 from tests import reference as ref
-from tests.cupy_standin import make_cupy_standin
+from tests.backends import make_simulator
 
 # (backend, dtype, method, tolerance relative to 1 + |J|)
 CASES = [
@@ -35,12 +34,6 @@ CASES = [
 CASE_IDS = [f"{b}-{d}-{m}" for b, d, m, _ in CASES]
 # eager JAX sweeps dispatch op by op (slow): the quick random test leaves them to the slow run
 QUICK = [i for i, case in enumerate(CASES) if not (case[0] == "jax" and case[2] != "backprop")]
-
-
-def make_simulator(backend: str, dtype: str) -> Simulator:
-    if backend == "cupy-on-cpu":
-        return Simulator(backend=cupy_backend(make_cupy_standin()), dtype=dtype)
-    return Simulator(backend=backend, dtype=dtype)
 
 
 def host(a) -> np.ndarray:

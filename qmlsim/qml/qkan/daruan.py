@@ -11,6 +11,7 @@ Conventions: ``R_P(t) = exp(-i t P / 2)``; each ansatz is a tuple of steps
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -19,20 +20,41 @@ import numpy as np
 
 from qmlsim.circuits import Circuit, Symbol, arccos
 
-# Each ansatz: (steps of one repetition, steps of the final block, theta columns,
-# number of theta rows as a function of reps, data-angle transform).
-ANSATZES: dict[str, dict[str, Any]] = {
-    "pz": {"block": (("rz", 0), ("ry", 1), ("rz", "data")), "final": (("rz", 0), ("ry", 1)), "cols": 2, "final_row": True},
-    "rpz": {"block": (("ry", 0), ("rz", "data")), "final": (("ry", 0),), "cols": 1, "final_row": True},
-    "px": {"block": (("rz", 0), ("rx", "data")), "final": (("rz", 0),), "cols": 1, "final_row": True},
-    "real": {"block": (("x", None), ("ry", 0), ("z", None), ("ry", "data")), "final": (), "cols": 1, "final_row": False},
-    "mix": {"block": (("rz", 0), ("rx", 1), ("ry", "data")), "final": (("rz", 0), ("rx", 1)), "cols": 2, "final_row": True},
+Step = tuple  # (gate, source): gate "rz"/"ry"/"rx" (rotations) or "x"/"z" (fixed); source a theta column, "data" or None
+
+
+@dataclass(frozen=True)
+class Ansatz:
+    """One DARUAN ansatz as data.
+
+    Attributes:
+        block: the steps of one repetition.
+        final: the steps of the closing block (after the last repetition).
+        cols: columns of ``theta`` (circuit angles per repetition).
+        final_row: whether the closing block has its own row of ``theta``.
+    """
+
+    block: tuple[Step, ...]
+    final: tuple[Step, ...]
+    cols: int
+    final_row: bool
+
+    def __getitem__(self, name: str) -> Any:  # the mapping form of the first release: ANSATZES["pz"]["block"]
+        return getattr(self, name)
+
+
+ANSATZES: dict[str, Ansatz] = {
+    "pz": Ansatz((("rz", 0), ("ry", 1), ("rz", "data")), (("rz", 0), ("ry", 1)), 2, True),
+    "rpz": Ansatz((("ry", 0), ("rz", "data")), (("ry", 0),), 1, True),
+    "px": Ansatz((("rz", 0), ("rx", "data")), (("rz", 0),), 1, True),
+    "real": Ansatz((("x", None), ("ry", 0), ("z", None), ("ry", "data")), (), 1, False),
+    "mix": Ansatz((("rz", 0), ("rx", 1), ("ry", "data")), (("rz", 0), ("rx", 1)), 2, True),
 }
 MEASURES = ("born", "amplitude")
 _HALF_SQRT2 = 0.7071067811865476
 
 
-def check_ansatz(ansatz: str) -> dict[str, Any]:
+def check_ansatz(ansatz: str) -> Ansatz:
     """The step table of ``ansatz``; raises ``ValueError`` naming the known ones."""
     try:
         return ANSATZES[ansatz]
@@ -54,7 +76,7 @@ def theta_shape(reps: int, ansatz: str = "pz") -> tuple[int, int]:
     ((4, 2), (3, 1))
     """
     spec = check_ansatz(ansatz)
-    return (reps + 1 if spec["final_row"] else reps, spec["cols"])
+    return (reps + 1 if spec.final_row else reps, spec.cols)
 
 
 def _data_angle(ansatz: str, enc: Any, xp: Any) -> Any:
@@ -137,37 +159,10 @@ def daruan_batch_last(params: dict[str, Any], x: Any, reps: int, ansatz: str = "
     >>> daruan_batch_last({"theta": np.zeros((3, 2, 2, 2))}, np.zeros((2, 5), np.float32), 1).shape
     (3, 2, 5)
     """
-    spec = ANSATZES[ansatz]
-    xp = jnp
     dtype = x.dtype
-    theta = xp.asarray(params["theta"], dtype)
-    half = theta * 0.5
-    ct, st = xp.cos(half)[..., None], xp.sin(half)[..., None]  # once per edge: (*edges, rows, cols, 1)
     w, b = params.get("w"), params.get("b")
-    enc = x[..., None, :]  # (*, 1, batch): one angle per input when there are no w, b
-    if w is not None:
-        enc = enc * xp.asarray(w, dtype)[..., None]
-    if b is not None:
-        enc = enc + xp.asarray(b, dtype)[..., None]
-    half_data = _data_angle(ansatz, enc, xp) * 0.5
-    cd, sd = xp.cos(half_data), xp.sin(half_data)  # once per (edge, rep, batch)
-    shared = cd.shape[-2] == 1
-    v = xp.asarray(_HALF_SQRT2, dtype)
-    state = (v, xp.zeros((), dtype), v, xp.zeros((), dtype))  # H|0>
-    for layer in range(reps):
-        for gate, src in spec["block"]:
-            if src is None:
-                state = _fixed(gate, state)
-            elif src == "data":
-                k = 0 if shared else layer
-                state = _rot(gate, state, cd[..., k, :], sd[..., k, :])
-            else:
-                state = _rot(gate, state, ct[..., layer, src, :], st[..., layer, src, :])
-    for gate, src in spec["final"]:
-        state = _rot(gate, state, ct[..., reps, src, :], st[..., reps, src, :])
-    ar, ai, br, bi = state
-    pa, pb = ar * ar + ai * ai, br * br + bi * bi
-    return pa - pb if measure == "born" else xp.sqrt(pa) - xp.sqrt(pb)
+    return _forward(jnp.asarray(params["theta"], dtype), None if w is None else jnp.asarray(w, dtype),
+                    None if b is None else jnp.asarray(b, dtype), x, reps, ansatz, measure, jnp)
 
 
 def daruan_numpy(
@@ -181,40 +176,18 @@ def daruan_numpy(
     >>> daruan_numpy({"theta": np.zeros((1, 2, 2))}, np.zeros((2, 1)), reps=1).shape
     (2, 1)
     """
-    spec = check_ansatz(ansatz)
+    check_ansatz(ansatz)
     check_measure(measure)
     if reps < 1:
         raise ValueError(f"reps must be >= 1, got {reps}")
     x = np.asarray(x)
-    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float32)
     x = x.astype(dtype, copy=False)
-    half = np.asarray(params["theta"], dtype) * dtype.type(0.5)
-    ct, st = np.cos(half), np.sin(half)
-    enc = x[..., None]
-    if params.get("w") is not None:
-        enc = enc * np.asarray(params["w"], dtype)
-    if params.get("b") is not None:
-        enc = enc + np.asarray(params["b"], dtype)
-    half_data = _data_angle(ansatz, enc, np) * dtype.type(0.5)
-    cd, sd = np.cos(half_data), np.sin(half_data)
-    shared = cd.shape[-1] == 1
-    v = dtype.type(_HALF_SQRT2)
-    state = (v, dtype.type(0), v, dtype.type(0))
-    for layer in range(reps):
-        for gate, src in spec["block"]:
-            if src is None:
-                state = _fixed(gate, state)
-            elif src == "data":
-                k = 0 if shared else layer
-                state = _rot(gate, state, cd[..., k], sd[..., k])
-            else:
-                state = _rot(gate, state, ct[..., layer, src], st[..., layer, src])
-    for gate, src in spec["final"]:
-        state = _rot(gate, state, ct[..., reps, src], st[..., reps, src])
-    ar, ai, br, bi = state
-    pa, pb = ar * ar + ai * ai, br * br + bi * bi
-    out = pa - pb if measure == "born" else np.sqrt(pa) - np.sqrt(pb)
-    return np.broadcast_to(out, np.broadcast_shapes(np.shape(out), x.shape)).astype(dtype, copy=False)
+    w, b = params.get("w"), params.get("b")
+    out = _forward(np.asarray(params["theta"], dtype), None if w is None else np.asarray(w, dtype),
+                   None if b is None else np.asarray(b, dtype), np.moveaxis(x, 0, -1), reps, ansatz, measure, np)
+    edges = np.broadcast_shapes(x.shape[1:], np.shape(params["theta"])[:-2])
+    return np.moveaxis(np.broadcast_to(out, edges + (x.shape[0],)), -1, 0).astype(dtype, copy=False)
 
 
 def daruan_circuit(reps: int, ansatz: str = "pz", wire: int = 0, num_wires: int = 1, circuit: Circuit | None = None,
@@ -255,7 +228,7 @@ def daruan_circuit(reps: int, ansatz: str = "pz", wire: int = 0, num_wires: int 
     gates = {"rz": c.rz, "ry": c.ry, "rx": c.rx}
     c.h(wire)
     for layer in range(reps):
-        for gate, src in spec["block"]:
+        for gate, src in spec.block:
             if src is None:
                 getattr(c, gate)(wire)
             elif src == "data":
@@ -263,7 +236,7 @@ def daruan_circuit(reps: int, ansatz: str = "pz", wire: int = 0, num_wires: int 
                 gates[gate](arccos(enc) if ansatz == "px" else enc, wire)
             else:
                 gates[gate](theta[layer * cols + src], wire)
-    for gate, src in spec["final"]:
+    for gate, src in spec.final:
         gates[gate](theta[reps * cols + src], wire)
     return c
 
@@ -290,32 +263,37 @@ def _sum_to(a: Any, shape: tuple) -> Any:
     return a.sum(axis=axes, keepdims=True) if axes else a
 
 
-def _gates(spec: dict, reps: int) -> list[tuple[str, Any, int]]:
+def _gates(spec: Ansatz, reps: int) -> list[tuple[str, Any, int]]:
     seq = []
     for layer in range(reps):
-        seq += [(gate, src, layer) for gate, src in spec["block"]]
-    return seq + [(gate, src, reps) for gate, src in spec["final"]]
+        seq += [(gate, src, layer) for gate, src in spec.block]
+    return seq + [(gate, src, reps) for gate, src in spec.final]
 
 
-def _trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str) -> tuple:
+def _trig(theta: Any, w: Any, b: Any, x: Any, ansatz: str, xp: Any = jnp) -> tuple:
+    """``cos``/``sin`` of the half angles: circuit angles ``(*edges, rows, cols, 1)``, data angles
+    ``(*edges, reps or 1, batch)`` (batch last), and the encoded data ``w x + b``."""
     half = theta * 0.5
-    enc = x[..., None, :]
+    enc = x[..., None, :]  # one angle per input when there are no w, b
     if w is not None:
         enc = enc * w[..., None]
     if b is not None:
         enc = enc + b[..., None]
-    angle = _data_angle(ansatz, enc, jnp)
-    trig = jnp.cos(half)[..., None], jnp.sin(half)[..., None], jnp.cos(angle * 0.5), jnp.sin(angle * 0.5)
-    # materialise the trigonometry: XLA's CPU fusion would otherwise recompute sin/cos
-    # (slow there) inside every consumer, i.e. per (edge, batch) element and per gate
-    return (*jax.lax.optimization_barrier(trig), enc)
+    angle = _data_angle(ansatz, enc, xp)
+    trig = xp.cos(half)[..., None], xp.sin(half)[..., None], xp.cos(angle * 0.5), xp.sin(angle * 0.5)
+    if xp is jnp:
+        # materialise the trigonometry: XLA's CPU fusion would otherwise recompute sin/cos
+        # (slow there) inside every consumer, i.e. per (edge, batch) element and per gate
+        trig = jax.lax.optimization_barrier(trig)
+    return (*trig, enc)
 
 
-def _run(spec: dict, reps: int, trig: tuple, dtype: Any) -> tuple:
+def _run(spec: Ansatz, reps: int, trig: tuple, dtype: Any, xp: Any = jnp) -> tuple:
+    """The final state (real split) of every edge and row, from :func:`_trig`'s tables."""
     ct, st, cd, sd, _ = trig
     shared = cd.shape[-2] == 1
-    v = jnp.asarray(_HALF_SQRT2, dtype)
-    state = (v, jnp.zeros((), dtype), v, jnp.zeros((), dtype))
+    v = xp.asarray(_HALF_SQRT2, dtype)
+    state = (v, xp.zeros((), dtype), v, xp.zeros((), dtype))  # H|0>
     for gate, src, row in _gates(spec, reps):
         if src is None:
             state = _fixed(gate, state)
@@ -327,14 +305,19 @@ def _run(spec: dict, reps: int, trig: tuple, dtype: Any) -> tuple:
     return state
 
 
-def _readout(state: tuple, measure: str) -> Any:
+def _readout(state: tuple, measure: str, xp: Any = jnp) -> Any:
     ar, ai, br, bi = state
     pa, pb = ar * ar + ai * ai, br * br + bi * bi
-    return pa - pb if measure == "born" else jnp.sqrt(pa) - jnp.sqrt(pb)
+    return pa - pb if measure == "born" else xp.sqrt(pa) - xp.sqrt(pb)
+
+
+def _forward(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str, xp: Any) -> Any:
+    """The one DARUAN forward, on NumPy or JAX arrays: ``x`` ``(*edges, batch)`` -> ``(*edges, batch)``."""
+    return _readout(_run(ANSATZES[ansatz], reps, _trig(theta, w, b, x, ansatz, xp), x.dtype, xp), measure, xp)
 
 
 def _fast_core(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> Any:
-    return _readout(_run(ANSATZES[ansatz], reps, _trig(theta, w, b, x, ansatz), x.dtype), measure)
+    return _forward(theta, w, b, x, reps, ansatz, measure, jnp)
 
 
 def _fast_fwd(theta: Any, w: Any, b: Any, x: Any, reps: int, ansatz: str, measure: str) -> tuple:

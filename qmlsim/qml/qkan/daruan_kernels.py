@@ -34,7 +34,7 @@ _CODES = {"rz": RZ, "ry": RY, "rx": RX, "x": FIX_X, "z": FIX_Z}
 _HALF_SQRT2 = 0.7071067811865476
 
 
-def gate_table(spec: dict[str, Any], reps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def gate_table(spec: Any, reps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(code, source, layer)`` int64 arrays of an ansatz's gate sequence with ``reps`` blocks.
 
     >>> from qmlsim.qml.qkan.daruan import ANSATZES
@@ -42,7 +42,7 @@ def gate_table(spec: dict[str, Any], reps: int) -> tuple[np.ndarray, np.ndarray,
     [[1, 0, 1], [0, -2, 0], [0, 0, 1]]
     """
     code, source, layer = [], [], []
-    steps = [(g, s, l) for l in range(reps) for g, s in spec["block"]] + [(g, s, reps) for g, s in spec["final"]]
+    steps = [(g, s, l) for l in range(reps) for g, s in spec.block] + [(g, s, reps) for g, s in spec.final]
     for gate, src, row in steps:
         code.append(_CODES[gate])
         source.append(FIXED if src is None else DATA if src == "data" else int(src))

@@ -34,6 +34,7 @@ import numpy as np
 
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.convert.pennylane import PENNYLANE_GATES, from_pennylane_observable, tape_to_circuit
+from qmlsim.circuits.gates import GATES
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import kernels, measurements
 from qmlsim.simulators.backends import get_backend
@@ -459,3 +460,16 @@ def _format_jacobian(tape: Any, jac: np.ndarray, param_symbols: list[int | None]
     if len(tape.measurements) == 1:
         return per_mp[0]
     return tuple(per_mp)
+
+
+def _add_gate_table(capabilities: Any) -> None:
+    """Declare every gate of the gate table that PennyLane names: one place to add a gate."""
+    from pennylane.devices.capabilities import OperatorProperties  # noqa: PLC0415 - PennyLane's own record
+
+    for gate in GATES.values():
+        name = gate.pennylane_name.removeprefix("Adjoint(").removesuffix(")")
+        if name and name not in capabilities.operations:
+            capabilities.operations[name] = OperatorProperties(invertible=True, controllable=True, differentiable=True)
+
+
+_add_gate_table(QmlsimDevice.capabilities)
