@@ -159,7 +159,7 @@ def test_fake_manila_runs_hardware_native_circuits_close_to_ideal():
 def test_bad_input_gets_clear_errors():
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
-    from qmlsim.simulators.executors.qiskit import _check_supported
+    from qmlsim.simulators.executors.qiskit_backends import check_supported as _check_supported
 
     c = _model()
     x, w = _data(c, 2, 5)

@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import os
-import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -48,7 +46,9 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.backends import get_backend
-from qmlsim.simulators.executors.journal import Journal, default_journal_path, task_hash
+from qmlsim.simulators.executors.jobs import MAX_EXECUTIONS_PER_JOB, JobRunner, Planned, QiskitJobError, unpack_bits
+from qmlsim.simulators.executors.journal import Journal, default_journal_path
+from qmlsim.simulators.executors.qiskit_backends import check_supported, default_primitives, is_local_simulator, pass_manager
 from qmlsim.simulators.calls import prepare_call
 from qmlsim.simulators.gradients import chain_rule, shift_plan, symbols_for
 from qmlsim.simulators.program import compile_circuit
@@ -56,43 +56,10 @@ from qmlsim.simulators.validation import check_seed, check_shots
 
 require("qiskit", "qiskit")
 from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2  # noqa: E402
-from qiskit.primitives.containers import BitArray  # noqa: E402
-from qiskit.transpiler import generate_preset_pass_manager  # noqa: E402
 
 from qmlsim.circuits.convert.qiskit import parameter_values, to_qiskit, to_qiskit_observable  # noqa: E402
 
 __all__ = ["QiskitExecutor", "QiskitJobError"]
-
-# Job states after which nothing changes (Qiskit's JobStatus names and IBM Runtime's strings).
-_FINAL = frozenset({"DONE", "ERROR", "CANCELLED", "FAILED"})
-# IBM Runtime's per-job cap on circuit executions (shots x parameter sets), kept as the default.
-MAX_EXECUTIONS_PER_JOB = 10_000_000
-# Instructions a target need not list.
-_IGNORED = frozenset({"barrier"})
-
-
-class QiskitJobError(RuntimeError):
-    """A job failed, was cancelled or could not be reached (final class).
-
-    Attributes:
-        job_id: the job concerned.
-        journal: the journal that records it (``None`` when journaling is off).
-    """
-
-    def __init__(self, message: str, job_id: str | None = None, journal: Any = None):
-        super().__init__(message)
-        self.job_id = job_id
-        self.journal = journal
-
-
-class _Planned(Exception):
-    """Raised inside a call run by :meth:`QiskitExecutor.estimate` where it would submit."""
-
-
-def _status_name(job: Any) -> str:
-    status = job.status()
-    return str(getattr(status, "name", status)).upper()
-
 
 def _structure_hash(key: Any) -> str:
     return hashlib.sha256(repr(key).encode()).hexdigest()[:16]
@@ -106,111 +73,14 @@ class _Compiled:
     structure: str
 
 
-class _Progress:
-    """Job progress to a tqdm bar and/or a callback (final class)."""
+def _runner_attribute(name: str, doc: str) -> property:
+    def get(self: QiskitExecutor) -> Any:
+        return getattr(self.jobs, name)
 
-    def __init__(self, bar: bool, callback: Callable[[dict], None] | None, total: int):
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self.submitted = 0
-        self.bar = None
-        if bar and total:
-            from tqdm.auto import tqdm  # noqa: PLC0415 - only when progress is shown
+    def set(self: QiskitExecutor, value: Any) -> None:
+        setattr(self.jobs, name, value)
 
-            self.bar = tqdm(total=total, desc="qiskit jobs", unit="job")
-
-    def emit(self, event: str, job_id: str, status: str) -> None:
-        if event == "submitted":
-            self.submitted += 1
-        if event in ("done", "failed"):
-            self.done += 1
-            if self.bar is not None:
-                self.bar.update(1)
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{job_id[:12]} {status.lower()}")
-        if self.callback is not None:
-            self.callback(
-                {"event": event, "job_id": job_id, "status": status, "submitted": self.submitted, "done": self.done, "total": self.total}
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _is_runtime_backend(backend: Any) -> bool:
-    return type(backend).__module__.startswith("qiskit_ibm_runtime")
-
-
-def _is_local_runtime_backend(backend: Any) -> bool:
-    return type(backend).__module__.startswith("qiskit_ibm_runtime.fake_provider")
-
-
-def _runtime_primitives(mode: Any, seed: int | None, local: bool) -> tuple[Any, Any]:
-    runtime = require("qiskit_ibm_runtime", "qiskit-ibm-runtime")
-    try:
-        # qiskit-ibm-runtime >= 0.50: the client-side primitives (the V2 classes below are deprecated there)
-        from qiskit_ibm_runtime.executor_estimator import Estimator as estimator_cls  # noqa: PLC0415, N813
-        from qiskit_ibm_runtime.executor_sampler import Sampler as sampler_cls  # noqa: PLC0415, N813
-    except ImportError:
-        # older releases: the V2 class names moved between them, take whichever this one has
-        sampler_cls = getattr(runtime, "SamplerV2", None) or runtime.Sampler
-        estimator_cls = getattr(runtime, "EstimatorV2", None) or runtime.Estimator
-    sampler, estimator = sampler_cls(mode=mode), estimator_cls(mode=mode)
-    if seed is not None and local:
-        # local testing mode reads the simulator seed; hardware has none. Runtime skips seed 0.
-        sampler.options.simulator.seed_simulator = seed or None
-        estimator.options.simulator.seed_simulator = seed or None
-    return sampler, estimator
-
-
-# Aer (0.18) applies controlled rotations whose angle is bound through parameter sweeps
-# (crx, cry, crz, cp) wrongly, so for an all-to-all AerSimulator circuits are translated
-# to this basis, which has no parametrised controlled gates.
-_AER_BASIS = (
-    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "u",
-    "cx", "cy", "cz", "swap", "ccx", "cswap", "rxx", "ryy", "rzz",
-)
-
-
-def _is_aer(backend: Any) -> bool:
-    return type(backend).__module__.startswith("qiskit_aer")
-
-
-def _is_local_simulator(backend: Any) -> bool:
-    return _is_aer(backend) or _is_local_runtime_backend(backend)
-
-
-def _pass_manager(backend: Any, optimization_level: int, seed: int | None) -> Any:
-    if _is_aer(backend) and getattr(backend, "coupling_map", None) is None:
-        return generate_preset_pass_manager(
-            optimization_level=optimization_level, basis_gates=list(_AER_BASIS), seed_transpiler=seed
-        )
-    return generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
-
-
-def _default_primitives(backend: Any, mode: Any, seed: int | None) -> tuple[Any, Any]:
-    if mode is not None or _is_runtime_backend(backend):
-        return _runtime_primitives(mode if mode is not None else backend, seed, _is_local_runtime_backend(backend))
-    try:
-        from qiskit_aer import AerSimulator  # noqa: PLC0415 - optional
-    except ImportError:  # pragma: no cover
-        AerSimulator = ()  # noqa: N806
-    if isinstance(backend, AerSimulator):
-        from qiskit_aer.primitives import EstimatorV2, SamplerV2  # noqa: PLC0415
-
-        run_options = {} if seed is None else {"seed_simulator": seed}
-        return (
-            SamplerV2.from_backend(backend, seed=seed),
-            EstimatorV2.from_backend(backend, options={"run_options": run_options}),
-        )
-    from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2  # noqa: PLC0415
-
-    return (
-        BackendSamplerV2(backend=backend, options={"seed_simulator": seed}),
-        BackendEstimatorV2(backend=backend, options={"seed_simulator": seed}),
-    )
+    return property(get, set, doc=doc)
 
 
 class QiskitExecutor:
@@ -290,28 +160,22 @@ class QiskitExecutor:
         self.optimization_level = optimization_level
         self.mode = mode
         self.seed = check_seed(seed)
-        self.service = service if service is not None else getattr(backend, "service", None)
-        self.progress = bool(progress)
-        self.callback = callback
         limit = max_rows_per_job if max_rows_per_job is not None else getattr(backend, "max_circuits", None)
-        self.max_rows_per_job = None if limit is None else check_shots(limit, "max_rows_per_job")
-        self.max_executions_per_job = check_shots(max_executions_per_job, "max_executions_per_job")
-        self.poll_interval = float(poll_interval)
-        self.timeout = timeout
         if journal is None:
-            journal = not _is_local_simulator(backend)
-        if journal is False:
-            self.journal: Journal | None = None
-        else:
-            self.journal = Journal(default_journal_path() if journal is True else journal)
+            journal = not is_local_simulator(backend)
+        self.jobs = JobRunner(
+            self.backend_name, self._primitive, lambda: self.result_options,
+            None if journal is False else Journal(default_journal_path() if journal is True else journal),
+            service if service is not None else getattr(backend, "service", None), bool(progress), callback,
+            None if limit is None else check_shots(limit, "max_rows_per_job"),
+            check_shots(max_executions_per_job, "max_executions_per_job"), float(poll_interval), timeout,
+        )
         self._user_sampler = sampler
         self._user_estimator = estimator
         self._primitives: dict[Any, tuple[Any, Any]] = {}
         self._compiled: dict[tuple, _Compiled] = {}
-        self._pass_manager = _pass_manager(backend, optimization_level, self.seed)
-        self.submissions = 0
+        self._pass_manager = pass_manager(backend, optimization_level, self.seed)
         self.resume_summary: dict[str, int] | None = None
-        self._planning: list[dict[str, Any]] | None = None  # set by estimate(): plan jobs, submit nothing
 
     def __deepcopy__(self, memo: dict) -> QiskitExecutor:
         # An executor is a handle on a backend (or Session) and one journal; scikit-learn's
@@ -327,6 +191,28 @@ class QiskitExecutor:
     def backend_name(self) -> str:
         name = getattr(self.backend, "name", None)
         return str(name() if callable(name) else name or type(self.backend).__name__)
+
+    # the job settings live on the runner; these names are the executor's public attributes
+    journal = _runner_attribute("journal", "the job journal (``None`` when journaling is off)")
+    service = _runner_attribute("service", "where jobs are fetched by id after a crash")
+    progress = _runner_attribute("progress", "whether a tqdm bar of jobs is shown")
+    callback = _runner_attribute("callback", "called with a dict on every submission and status change")
+    max_rows_per_job = _runner_attribute("max_rows_per_job", "most parameter rows per job")
+    max_executions_per_job = _runner_attribute("max_executions_per_job", "most shots x parameter sets per job")
+    poll_interval = _runner_attribute("poll_interval", "seconds between status checks")
+    timeout = _runner_attribute("timeout", "seconds to wait for a job (``None``: no limit)")
+    submissions = _runner_attribute("submissions", "jobs this executor submitted")
+
+    def fetch_finished(self) -> dict[str, int]:
+        """Fetch and store the results of the journal's jobs that finished since they were submitted.
+
+        Does not wait for jobs still queued or running.
+
+        Returns:
+            Counts of jobs by state: ``done``, ``failed``, ``pending``, ``unreachable``
+            (no way to fetch it: no service, or the service does not know it).
+        """
+        return self.jobs.fetch_finished()
 
     @property
     def result_options(self) -> dict[str, Any]:
@@ -390,51 +276,6 @@ class QiskitExecutor:
         executor.resume_summary = executor.fetch_finished()
         return executor
 
-    def fetch_finished(self) -> dict[str, int]:
-        """Fetch and store the results of the journal's jobs that finished since they were submitted.
-
-        Does not wait for jobs still queued or running.
-
-        Returns:
-            Counts of jobs by state: ``done``, ``failed``, ``pending``, ``unreachable``
-            (no way to fetch it: no service, or the service does not know it).
-        """
-        counts = {"done": 0, "failed": 0, "pending": 0, "unreachable": 0}
-        if self.journal is None:
-            return counts
-        for record in self.journal.jobs():
-            if record["status"] in ("done", "failed"):
-                counts[record["status"]] += 1
-                continue
-            job = self._retrieve(record["job_id"])
-            if job is None:
-                counts["unreachable"] += 1
-                continue
-            try:
-                status = _status_name(job)
-            except Exception:  # noqa: BLE001 - no connection: try again later
-                counts["unreachable"] += 1
-                continue
-            if status not in _FINAL:
-                counts["pending"] += 1
-                continue
-            try:
-                self.journal.record_result(record["job_id"], _extract(record["primitive"], job.result()))
-                counts["done"] += 1
-            except Exception as error:  # noqa: BLE001 - any failure of a remote job is recorded, not raised
-                self.journal.record_failure(record["job_id"], status, repr(error))
-                counts["failed"] += 1
-        return counts
-
-    def _retrieve(self, job_id: str) -> Any:
-        fetch = getattr(self.service, "job", None)
-        if not callable(fetch):
-            return None
-        try:
-            return fetch(job_id)
-        except Exception:  # noqa: BLE001 - unknown id or no connection: treated as unreachable
-            return None
-
     # --- circuits ----------------------------------------------------------------------
     def _primitive(self, kind: str, seed: int | None) -> Any:
         user = self._user_sampler if kind == "sampler" else self._user_estimator
@@ -442,7 +283,7 @@ class QiskitExecutor:
             return user
         pair = self._primitives.get(seed)
         if pair is None:
-            pair = _default_primitives(self.backend, self.mode, seed)
+            pair = default_primitives(self.backend, self.mode, seed)
             self._primitives[seed] = pair
         return pair[0] if kind == "sampler" else pair[1]
 
@@ -465,147 +306,10 @@ class QiskitExecutor:
             isa = self._pass_manager.run(qc)
         except Exception as error:  # noqa: BLE001 - transpiler errors are many types; the message says which
             raise ValueError(f"the circuit cannot be transpiled for {self.backend_name}: {error}") from error
-        _check_supported(isa, self.backend.target, self.backend_name)
+        check_supported(isa, self.backend.target, self.backend_name)
         compiled = _Compiled(isa, _structure_hash((circuit.key, purpose)))
         self._compiled[key] = compiled
         return compiled
-
-    # --- jobs --------------------------------------------------------------------------
-    def _execute(
-        self,
-        kind: str,
-        compiled: _Compiled,
-        values: np.ndarray,
-        shots: int,
-        seed: int | None,
-        observables: list[Any] | None = None,
-        observable_key: Any = None,
-    ) -> list[dict[str, np.ndarray]]:
-        """Run parameter rows ``values`` ``(rows, ..., P)`` as sweeps in as few jobs as limits allow; results per chunk.
-
-        ``observables`` are on physical qubits; ``observable_key`` identifies them before
-        the layout, which may differ between sessions, for the task hash.
-        """
-        per_row = shots * int(np.prod(values.shape[1:-1], dtype=int)) * (len(observables) if observables else 1)
-        rows_per_job = max(1, self.max_executions_per_job // max(1, per_row))
-        if self.max_rows_per_job is not None:
-            rows_per_job = min(rows_per_job, self.max_rows_per_job)
-        batch = values.shape[0]
-        starts = list(range(0, batch, rows_per_job)) or [0]
-        labels = None if observables is None else [op.to_list() for op in observables]
-        precision = 1.0 / math.sqrt(shots)
-        meta = {
-            "primitive": kind, "backend": self.backend_name, "circuit": compiled.structure, "shots": shots,
-            "seed": seed, "rows_per_job": rows_per_job, "observables": observable_key,
-        }
-        task = task_hash(meta, values)
-        work = task_hash({k: meta[k] for k in ("primitive", "backend", "circuit", "observables")}, values)
-        if self._planning is not None:
-            self._plan(task, len(starts), values.shape[0], per_row, kind)
-        self._refuse_conflicting_options(work, task)
-        options = dict(self.result_options, shots=shots, seed=seed, rows_per_job=rows_per_job)
-        results: list[dict[str, np.ndarray] | None] = [None] * len(starts)
-        pending: list[tuple[int, str, Any]] = []
-        progress = _Progress(self.progress, self.callback, len(starts))
-        try:
-            for chunk, start in enumerate(starts):
-                part = values[start : start + rows_per_job]
-                reused = self._reuse(task, chunk)
-                if isinstance(reused, dict):
-                    results[chunk] = reused
-                    progress.emit("done", "journal", "DONE")
-                    continue
-                if reused is not None:
-                    pending.append((chunk, reused[0], reused[1]))
-                    continue
-                if kind == "sampler":
-                    job = self._primitive(kind, seed).run([(compiled.circuit, part, shots)], shots=shots)
-                else:
-                    pub = (compiled.circuit, _object_array(observables), part[..., None, :], precision)
-                    job = self._primitive(kind, seed).run([pub], precision=precision)
-                job_id = str(job.job_id())
-                self.submissions += 1
-                if self.journal is not None:
-                    self.journal.record_options(self.result_options)  # written once; resume reads it back
-                    self.journal.record_submission(
-                        job_id, task=task, chunk=chunk, primitive=kind, backend=self.backend_name,
-                        circuit=compiled.structure, parameters=part, rows=(start, start + part.shape[0]),
-                        observables=labels, shots=shots, precision=precision if kind == "estimator" else None,
-                        work=work, options=options,
-                    )
-                progress.emit("submitted", job_id, "SUBMITTED")
-                pending.append((chunk, job_id, job))
-        except QiskitJobError:
-            raise
-        except Exception as error:
-            progress.close()
-            raise QiskitJobError(
-                f"submitting a {kind} job to {self.backend_name} failed: {error!r}. "
-                + self._journal_hint(),
-                journal=None if self.journal is None else self.journal.path,
-            ) from error
-        failures = []
-        for chunk, job_id, job in pending:
-            try:
-                status = self._wait(job, job_id, progress)
-            except Exception as error:  # noqa: BLE001 - lost connection or timeout: the job may still finish,
-                # so it stays "submitted" in the journal and resume can fetch it later
-                failures.append((job_id, error))
-                progress.emit("failed", job_id, "UNKNOWN")
-                continue
-            try:
-                if status != "DONE":
-                    raise RuntimeError(_job_error(job, status))
-                arrays = _extract(kind, job.result())
-            except Exception as error:  # noqa: BLE001 - collect every job, then report the failures together
-                failures.append((job_id, error))
-                if self.journal is not None:
-                    self.journal.record_failure(job_id, status, repr(error))
-                progress.emit("failed", job_id, status)
-                continue
-            if self.journal is not None:
-                self.journal.record_result(job_id, arrays)
-            results[chunk] = arrays
-            progress.emit("done", job_id, "DONE")
-        progress.close()
-        if failures:
-            job_id, error = failures[0]
-            others = f" ({len(failures) - 1} more failed)" if len(failures) > 1 else ""
-            raise QiskitJobError(
-                f"job {job_id} on {self.backend_name} did not finish: {error}{others}. Finished jobs were kept. "
-                + self._journal_hint(),
-                job_id=job_id,
-                journal=None if self.journal is None else self.journal.path,
-            ) from error
-        return results  # type: ignore[return-value]
-
-    def _refuse_conflicting_options(self, work: str, task: str) -> None:
-        """Raise if the journal holds this work done under other options (it would be paid for twice)."""
-        if self.journal is None:
-            return
-        earlier = self.journal.conflict(work, task)
-        if earlier is None:
-            return
-        before = earlier.get("options") or {"shots": earlier.get("shots")}
-        now = self.result_options
-        differ = [f"{k}={before[k]!r} (now {now[k]!r})" for k in before if k in now and before[k] != now[k]]
-        differ = differ or [f"rows per job {before.get('rows_per_job')!r}"]
-        raise ValueError(
-            f"the journal {self.journal.path} already holds this work (job {earlier['job_id']}) done with "
-            f"{', '.join(differ)}; resume it with QiskitExecutor.resume({str(self.journal.path)!r}, backend) "
-            "(which restores the recorded options), or pass journal=False or a new journal to pay for it again"
-        )
-
-    def _plan(self, task: str, num_jobs: int, rows: int, shots_per_row: int, kind: str) -> None:
-        """Record what this batch would submit (for :meth:`estimate`) and stop before submitting."""
-        reusable = 0
-        if self.journal is not None:
-            reusable = sum(1 for chunk in range(num_jobs) if self.journal.holds(task, chunk))
-        self._planning.append({
-            "primitive": kind, "jobs": num_jobs - reusable, "reused_from_journal": reusable,
-            "rows": int(rows), "shots": int(shots_per_row * rows), "backend": self.backend_name,
-        })
-        raise _Planned
 
     def estimate(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """What ``method(*args, **kwargs)`` would submit, without submitting anything.
@@ -632,53 +336,16 @@ class QiskitExecutor:
         call = getattr(self, method, None)
         if method.startswith("_") or not callable(call):
             raise ValueError(f"unknown executor method {method!r}; use expval, probs, sample or jacobian")
-        self._planning = []
+        self.jobs.planning = []
         try:
             call(*args, **kwargs)
-        except _Planned:
+        except Planned:
             pass
         finally:
-            planned, self._planning = self._planning, None
+            planned, self.jobs.planning = self.jobs.planning, None
         if not planned:
             return {"primitive": None, "jobs": 0, "reused_from_journal": 0, "rows": 0, "shots": 0, "backend": self.backend_name}
         return planned[0]
-
-    def _journal_hint(self) -> str:
-        if self.journal is None:
-            return "Journaling was off (journal=False), so nothing was recorded."
-        return (
-            f"Jobs and results are recorded in the journal {self.journal.path}; fetch them with "
-            f"QiskitExecutor.resume({str(self.journal.path)!r}, backend_or_service) instead of resubmitting."
-        )
-
-    def _reuse(self, task: str, chunk: int) -> Any:
-        """A stored result (dict), ``(job_id, job)`` to wait for, or ``None`` to submit."""
-        if self.journal is None:
-            return None
-        job_id = self.journal.previous(task, chunk)
-        if job_id is None:
-            return None
-        stored = self.journal.result(job_id)
-        if stored is not None:
-            return stored
-        job = self._retrieve(job_id)
-        return None if job is None else (job_id, job)
-
-    def _wait(self, job: Any, job_id: str, progress: _Progress) -> str:
-        start = time.monotonic()
-        last = None
-        # local jobs finish in milliseconds, hardware jobs in minutes: poll fast first and
-        # back off, keeping the wait after completion under a tenth of the time waited
-        while True:
-            status = _status_name(job)
-            if status != last:
-                progress.emit("status", job_id, status)
-                last = status
-            if status in _FINAL:
-                return status
-            if self.timeout is not None and time.monotonic() - start > self.timeout:
-                raise TimeoutError(f"still {status.lower()} after {self.timeout} s")
-            time.sleep(min(self.poll_interval, max(0.002, 0.1 * (time.monotonic() - start))))
 
     # --- validation --------------------------------------------------------------------
     def _call_seed(self, seed: Any) -> int | None:
@@ -715,11 +382,11 @@ class QiskitExecutor:
         if values.shape[1] == 0 and batch > 1:
             # Without parameters every row is the same circuit: one row of batch * shots
             # i.i.d. shots is the same experiment (and Aer 0.18 mis-samples empty sweeps).
-            chunks = self._execute("sampler", compiled, values[:1], shots * batch, seed)
-            bits = np.concatenate([_unpack_bits(c) for c in chunks], axis=0).reshape(batch, shots, -1)
+            chunks = self.jobs.execute("sampler", compiled, values[:1], shots * batch, seed)
+            bits = np.concatenate([unpack_bits(c) for c in chunks], axis=0).reshape(batch, shots, -1)
         else:
-            chunks = self._execute("sampler", compiled, values, shots, seed)
-            bits = np.concatenate([_unpack_bits(c) for c in chunks], axis=0)
+            chunks = self.jobs.execute("sampler", compiled, values, shots, seed)
+            bits = np.concatenate([unpack_bits(c) for c in chunks], axis=0)
         # clbit i of measure_all is virtual qubit i, which is wire i
         return bits[..., : circuit.num_wires].astype(np.int64)
 
@@ -766,7 +433,7 @@ class QiskitExecutor:
         if values.shape[1] == 0:
             # every row is the same circuit: estimate it once (Aer 0.18 fails on empty sweeps)
             values = values[:1]
-        chunks = self._execute(
+        chunks = self.jobs.execute(
             "estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires)
         )
         shape = (rows.shape[0], len(obs_list))
@@ -850,7 +517,7 @@ class QiskitExecutor:
             # the shift plan's circuit has one input x[slot] per angle: its parameters are elements of that vector
             columns = [int(p.index) for p in compiled.circuit.parameters]
             values = plan.rows(program, rows, w)[..., columns]  # (batch, 2 S, P) in compiled.circuit.parameters order
-            chunks = self._execute(
+            chunks = self.jobs.execute(
                 "estimator", compiled, values, shots, self._call_seed(seed), *self._mapped(obs_list, compiled, circuit.num_wires)
             )
             evs = np.concatenate([c["evs"] for c in chunks], axis=0).reshape(batch, 2 * len(plan.shifts), k)
@@ -860,45 +527,3 @@ class QiskitExecutor:
         out = chain_rule(d_angle, plan.slots, partials, batch, len(symbols))
         err = np.sqrt(chain_rule(var_angle, plan.slots, partials, batch, len(symbols), squared=True))
         return call.result((out, err), observables=True)
-
-
-def _check_supported(isa: Any, target: Any, name: str) -> None:
-    for instruction in isa.data:
-        op_name = instruction.operation.name
-        if op_name in _IGNORED:
-            continue
-        qargs = tuple(isa.find_bit(q).index for q in instruction.qubits)
-        if not target.instruction_supported(operation_name=op_name, qargs=qargs):
-            raise ValueError(
-                f"after transpilation the circuit still has {op_name!r} on qubits {qargs}, which {name} does not support; "
-                "use gates in the backend's basis or raise optimization_level"
-            )
-
-
-def _object_array(items: list[Any]) -> np.ndarray:
-    # np.array would iterate into each SparsePauliOp
-    out = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
-        out[i] = item
-    return out
-
-
-def _extract(kind: str, result: Any) -> dict[str, np.ndarray]:
-    """The arrays of a one-PUB primitive result."""
-    data = result[0].data
-    if kind == "sampler":
-        bits = data.meas
-        return {"packed": np.asarray(bits.array), "num_bits": np.asarray(bits.num_bits)}
-    return {"evs": np.asarray(data.evs, dtype=float), "stds": np.asarray(data.stds, dtype=float)}
-
-
-def _unpack_bits(arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """``(rows, shots, num_bits)`` bools, clbit 0 first."""
-    return BitArray(arrays["packed"], int(arrays["num_bits"])).to_bool_array(order="little")
-
-
-def _job_error(job: Any, status: str) -> str:
-    message = getattr(job, "error_message", None)
-    detail = message() if callable(message) else None
-    return f"job ended {status.lower()}" + (f": {detail}" if detail else "")
-
