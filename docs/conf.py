@@ -31,7 +31,12 @@ exclude_patterns = ["_build", "gallery/*.ipynb", "gallery/*.py", "gallery/*.md5"
 myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
 
-autodoc_default_options = {"members": True, "show-inheritance": False}
+# scikit-learn generates set_*_request methods (metadata routing) whose docstrings cite its own glossary
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": False,
+    "exclude-members": "set_score_request, set_fit_request, set_predict_request, set_partial_fit_request",
+}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 napoleon_google_docstring = True

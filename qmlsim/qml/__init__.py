@@ -19,6 +19,8 @@ _LAZY = {
     "spsa": "qmlsim.qml.optimizers",
     "adam": "qmlsim.qml.optimizers",
     "minimize_spsa": "qmlsim.qml.optimizers",
+    "spsa_transform": "qmlsim.qml.optimizers",
+    "minimize": "qmlsim.qml.optimizers",
 }
 
 __all__ = list(_LAZY)

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from qmlsim.simulators.backends import Backend, get_backend
-from qmlsim.simulators.executor import Executor
+from qmlsim.simulators.executor import BaseExecutor, Executor
 from qmlsim.simulators.simulator import Simulator
 
 _LAZY = {
@@ -21,7 +21,7 @@ _LAZY = {
     "jax_expval": "qmlsim.simulators.jax_bridge",
 }
 
-__all__ = ["Simulator", "Executor", "Backend", "get_backend", *_LAZY]
+__all__ = ["Simulator", "Executor", "BaseExecutor", "Backend", "get_backend", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
