@@ -20,6 +20,9 @@ ESTIMATORS = [
     QSVC(),
     VariationalClassifier(reps=1, maxiter=3, learning_rate=0.1, random_state=0),
     QKAN(reps=1, steps=5, warm_start=False),
+]
+# HQKAN trains long enough to pass the accuracy checks: about 40 s on 2 workers, in the slow run
+SLOW_ESTIMATORS = [
     HQKAN(reps=1, steps=100, learning_rate=0.05),
     HQKAN(k=2, reps=1, steps=200, learning_rate=0.05, loss="cross_entropy"),
 ]
@@ -28,6 +31,28 @@ ESTIMATORS = [
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(SLOW_ESTIMATORS)
+def test_sklearn_compatible_slow(estimator, check):
+    check(estimator)
+
+
+def test_hqkan_is_a_classifier_or_regressor_by_its_loss():
+    from sklearn.base import is_classifier, is_regressor
+
+    assert is_classifier(HQKAN(loss="cross_entropy")) and not is_regressor(HQKAN(loss="cross_entropy"))
+    assert is_regressor(HQKAN()) and not is_classifier(HQKAN())
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] > 0, "b", "a")
+    clf = HQKAN(k=2, reps=1, steps=100, learning_rate=0.05, loss="cross_entropy").fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert np.array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    assert clf.score(X, y) > 0.9
+    assert not hasattr(HQKAN().fit(X, X[:, 0]), "predict_proba")
 
 
 @pytest.fixture(scope="module")
