@@ -181,16 +181,19 @@ def _derivative_inner(lam: Any, psi: Any, step: Step, values: list, index: int, 
     return kernels.inner_real(lam, kernels.apply_matrix(psi, dm, targets, xp), xp)
 
 
+def _angles_and_partials(program: Program, x: Any, weights: Any, argnum: str) -> tuple[Any, int, list[Symbol], list, list]:
+    """``(xp, batch, symbols, angle values, d angle / d symbol)``: what every sweep starts from."""
+    xp = program.backend.xp
+    symbols = symbols_for(argnum, program.circuit.num_inputs, program.circuit.num_weights)
+    return xp, x.shape[0], symbols, program.angle_values(x, weights), program.angle_gradients(symbols)(x, weights, xp)
+
+
 def adjoint_jacobian(
     program: Program, observables: Sequence[Observable], x: Any, weights: Any, argnum: str
 ) -> Any:
     """Adjoint-method Jacobian ``(batch, num_observables, num_symbols)``."""
-    xp = program.backend.xp
-    batch = x.shape[0]
-    symbols = symbols_for(argnum, program.circuit.num_inputs, program.circuit.num_weights)
-    values = program.angle_values(x, weights)
+    xp, batch, symbols, values, partials = _angles_and_partials(program, x, weights, argnum)
     operators = program.operators(values)
-    partials = program.angle_gradients(symbols)(x, weights, xp)
     psi = program.evolve(program.initial_state(batch), operators)
     lams = [apply_observable(psi, o, program.backend) for o in observables]
     slots: list[int] = []
@@ -238,11 +241,7 @@ def parameter_shift_jacobian(
     program: Program, observables: Sequence[Observable], x: Any, weights: Any, argnum: str
 ) -> Any:
     """Parameter-shift Jacobian ``(batch, num_observables, num_symbols)``."""
-    xp = program.backend.xp
-    batch = x.shape[0]
-    symbols = symbols_for(argnum, program.circuit.num_inputs, program.circuit.num_weights)
-    values = program.angle_values(x, weights)
-    partials = program.angle_gradients(symbols)(x, weights, xp)
+    xp, batch, symbols, values, partials = _angles_and_partials(program, x, weights, argnum)
     slots: list[int] = []
     derivatives: list[Any] = []
 
