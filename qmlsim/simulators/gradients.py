@@ -84,15 +84,17 @@ def chain_rule(
     """
     if not len(slots):
         return xp.zeros((batch, derivatives.shape[1], num_symbols), dtype=dtype)
-    zero = xp.zeros((batch,), dtype=dtype)
-    columns = []
-    for slot in slots:
-        row = []
-        for p in partials[slot]:
-            value = zero if p is None else xp.broadcast_to(xp.asarray(p, dtype=dtype), (batch,))
-            row.append(value * value if squared else value)
-        columns.append(xp.stack(row, axis=1) if row else xp.zeros((batch, 0), dtype=dtype))
-    return xp.matmul(xp.asarray(derivatives, dtype=dtype), xp.stack(columns, axis=1))
+    # the chain matrix is filled entry by entry: in place where the array library allows it,
+    # on the host for JAX (its partials are concrete here: no sweep is traced)
+    inplace = getattr(xp, "__name__", "") != "jax.numpy"
+    lib = xp if inplace else np
+    chain = lib.zeros((batch, len(slots), num_symbols), dtype=dtype)
+    for i, slot in enumerate(slots):
+        for j, p in enumerate(partials[slot]):
+            if p is not None:
+                value = p if inplace else np.asarray(p)
+                chain[:, i, j] = value * value if squared else value
+    return xp.matmul(xp.asarray(derivatives, dtype=dtype), xp.asarray(chain))
 
 
 class ShiftPlan(NamedTuple):
