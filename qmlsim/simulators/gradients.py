@@ -88,6 +88,21 @@ def chain_rule(
     # on the host for JAX (its partials are concrete here: no sweep is traced)
     inplace = getattr(xp, "__name__", "") != "jax.numpy"
     lib = xp if inplace else np
+    if lib is np:
+        # the common case: every partial is a number (angles affine in the symbols), one (S, P) table
+        dense = np.zeros((len(slots), num_symbols), dtype=dtype)
+        for i, slot in enumerate(slots):
+            for j, p in enumerate(partials[slot]):
+                if p is None:
+                    continue
+                if not isinstance(p, (float, int, np.floating)) and np.ndim(p):
+                    dense = None  # a partial that depends on the row: the general fill below
+                    break
+                dense[i, j] = p
+            if dense is None:
+                break
+        if dense is not None:
+            return np.matmul(np.asarray(derivatives, dtype=dtype), dense * dense if squared else dense)
     chain = lib.zeros((batch, len(slots), num_symbols), dtype=dtype)
     for i, slot in enumerate(slots):
         for j, p in enumerate(partials[slot]):

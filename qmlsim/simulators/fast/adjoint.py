@@ -274,4 +274,5 @@ def adjoint_jacobian(plan: FastPlan, observables: Sequence[Observable], x: np.nd
     grads = np.zeros((batch, len(observables), plan.sk.shape[0]))
     _adjoint_rows(psi, lams, plan.ops, plan.cdata, plan.idata, plan.sk, plan.sv, xs, ws, gen, wanted, grads)
     slots = np.flatnonzero(wanted)
-    return chain_rule(grads[:, :, slots], slots, partials, batch, len(symbols)).astype(program.real_dtype, copy=False)
+    wanted_grads = grads if slots.size == grads.shape[2] else grads[:, :, slots]
+    return chain_rule(wanted_grads, slots, partials, batch, len(symbols)).astype(program.real_dtype, copy=False)
