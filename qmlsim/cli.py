@@ -121,15 +121,14 @@ def _load(target: str) -> Callable[..., Any]:
 
 
 def _prepare_kernels() -> None:
-    """Compile or load the CPU kernels up front, saying so: the first run compiles for tens of seconds."""
+    """Say whether the compiled CPU kernels are ready; if not, their build starts in the background."""
     from qmlsim.simulators import fast  # noqa: PLC0415
+    from qmlsim.simulators.fast.background import compiled_kernels_ready  # noqa: PLC0415
 
-    if not fast.available():
+    if not fast.available() or compiled_kernels_ready():
         return
-    sys.stdout.write("qmlsim: preparing the compiled CPU kernels (the first run compiles them, later runs load them "
-                     "from the user cache) ... ")
-    sys.stdout.flush()
-    sys.stdout.write(f"ready in {fast.warm_up():.1f} s\n")
+    sys.stdout.write("qmlsim: the compiled CPU kernels are being built in the background (once per machine, a few "
+                     "minutes); this run uses the array kernels until they are ready\n")
     sys.stdout.flush()
 
 

@@ -19,6 +19,11 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 
 import sys  # noqa: E402
 
+# Tests decide which kernels run: a Simulator(kernels="auto") compiles the numba kernels on
+# first use here instead of running the array kernels while a background build runs
+# (that mode has its own tests in tests/simulators/test_background_build.py).
+os.environ.setdefault("QMLSIM_COMPILE", "inline")
+
 import pytest  # noqa: E402
 
 from tests.backends import BACKEND_SPECS, SPEC_IDS  # noqa: E402

@@ -104,7 +104,10 @@ class Simulator:
         max_chunk_rows: cap on rows simulated at once (default: from available memory).
         kernels: NumPy backend only: ``"auto"`` (default) runs the compiled numba kernels
             (``qmlsim.simulators.fast``) when numba is installed and the circuit is
-            covered, else the array kernels; ``"numba"`` insists on them; ``"array"``
+            covered, else the array kernels; on a machine where the numba kernels were
+            never compiled, it runs the array kernels while a background process compiles
+            them (:mod:`qmlsim.simulators.fast.background`), so the first call does not
+            wait. ``"numba"`` insists on them (compiling in place if needed); ``"array"``
             runs the plain array path, the reference the fast path is tested against.
 
     Example:
@@ -177,11 +180,14 @@ class Simulator:
         if self.kernels == "array" or self.backend.name != "numpy":
             return None
         from qmlsim.simulators import fast  # noqa: PLC0415 - numba is imported on first use
+        from qmlsim.simulators.fast.background import compiled_kernels_ready  # noqa: PLC0415
 
         if not fast.available():
             if self.kernels == "numba":
                 raise ImportError('kernels="numba" needs numba: pip install numba')
             return None
+        if self.kernels == "auto" and not compiled_kernels_ready(self.dtype):
+            return None  # the array kernels, while a background process compiles the numba ones
         plan = fast.plan_for(program)
         if plan is None and self.kernels == "numba":
             raise ValueError('this circuit is not covered by the numba kernels; use kernels="auto" or "array"')

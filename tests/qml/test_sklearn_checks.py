@@ -19,10 +19,11 @@ from qmlsim.qml.qkan import HQKAN, QKAN
 ESTIMATORS = [
     QSVC(),
     VariationalClassifier(reps=1, maxiter=3, learning_rate=0.1, random_state=0),
-    QKAN(reps=1, steps=5, warm_start=False),
 ]
-# HQKAN trains long enough to pass the accuracy checks: about 40 s on 2 workers, in the slow run
+# QKAN and HQKAN compile a JAX training step per fit and HQKAN trains long enough to pass
+# the accuracy checks: about a minute on 2 workers, in the slow run
 SLOW_ESTIMATORS = [
+    QKAN(reps=1, steps=5, warm_start=False),
     HQKAN(reps=1, steps=100, learning_rate=0.05),
     HQKAN(k=2, reps=1, steps=200, learning_rate=0.05, loss="cross_entropy"),
 ]
@@ -75,3 +76,17 @@ def test_clone_and_pickle_roundtrip(data):
         restored = pickle.loads(pickle.dumps(fitted))
         np.testing.assert_allclose(restored.decision_function(x_test), fitted.decision_function(x_test), atol=1e-12)
         assert clone(est).get_params(deep=False).keys() == est.get_params(deep=False).keys()
+
+
+def test_qkan_infers_its_width_and_clones():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (40, 3))
+    y = np.stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]], axis=1)
+    model = QKAN(reps=1, steps=20, trainable="all").fit(X, y)
+    assert model.width_ == [3, 2] and model.n_features_in_ == 3
+    assert model.predict(X).shape == (40, 2)
+    assert clone(model).get_params() == model.get_params() and not hasattr(clone(model), "params_")
+    one = QKAN(reps=1, steps=5).fit(X, y[:, 0])
+    assert one.predict(X).shape == (40,)
+    with pytest.raises(ValueError, match="3 features"):
+        QKAN([2, 1], steps=1).fit(X, y[:, 0])

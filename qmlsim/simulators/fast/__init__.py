@@ -41,7 +41,7 @@ from qmlsim.simulators.fast.plan import FastPlan, Unsupported, plan_for
 __all__ = ["available", "FastPlan", "plan_for", "Unsupported", "adjoint_jacobian", "warm_up"]
 
 
-def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True) -> float:
+def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, everything: bool = False) -> float:
     """Compile (or load from the cache) the numba kernels now, instead of inside the first call.
 
     The first compilation takes tens of seconds; later processes load the kernels from
@@ -51,6 +51,9 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True) -
     Args:
         dtypes: the state dtypes to prepare.
         gradients: also prepare the adjoint-gradient kernels.
+        everything: also the kernels of large states (cache-blocked groups, 20 wires),
+            parallel row blocks and the repeated-call lane: what the background build of
+            :mod:`qmlsim.simulators.fast.background` compiles.
 
     Returns:
         Seconds taken (0 if numba is missing).
@@ -63,7 +66,7 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True) -
         return 0.0
     import numpy as np  # noqa: PLC0415
 
-    from qmlsim.circuits import Circuit, Z  # noqa: PLC0415
+    from qmlsim.circuits import Circuit, X, Z  # noqa: PLC0415
     from qmlsim.simulators.simulator import Simulator  # noqa: PLC0415
 
     start = time.perf_counter()
@@ -77,4 +80,16 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True) -
         sim.expval(c, Z(0) @ Z(2), x=rows, weights=weights)
         if gradients:
             sim.jacobian(c, Z(0) @ Z(2), x=rows, weights=weights)
+        if not everything:
+            continue
+        sim.expval(c, Z(0) @ Z(2), x=rows, weights=weights)  # the repeated-call lane
+        sim.expval(c, Z(0) @ Z(2), x=rows[0], weights=weights)
+        for n, batch in ((10, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
+            big = Circuit(n)
+            xs = big.inputs(1)
+            for q in range(n):
+                big.ry(xs[0] * (q + 1), q)
+            for q in range(n - 1):
+                big.cx(q, q + 1)
+            sim.expval(big, Z(0) @ Z(n - 1) + 0.5 * X(1), x=np.full((batch, 1), 0.3))
     return time.perf_counter() - start
