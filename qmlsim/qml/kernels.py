@@ -52,6 +52,18 @@ def _validated_pair(x: Any, y: Any, n_features: int | None) -> tuple[np.ndarray,
 class _FidelityKernelBase(BaseEstimator, abc.ABC):
     """Shared evaluation of the fidelity kernels (abstract; the public kernels are final)."""
 
+    def __init__(self, feature_map: Circuit | None, device: Any, batch_size: int | None, shots: int | None, seed: int | None,
+                 enforce_psd: bool, fast_path: bool, max_memory_bytes: int | None):
+        # the parameters both kernels take (scikit-learn reads each subclass's own signature)
+        self.feature_map = feature_map
+        self.device = device
+        self.batch_size = batch_size
+        self.shots = shots
+        self.seed = seed
+        self.enforce_psd = enforce_psd
+        self.fast_path = fast_path
+        self.max_memory_bytes = max_memory_bytes
+
     @abc.abstractmethod
     def _feature_map_for(self, n_features: int) -> Circuit:
         """The feature map for ``n_features`` inputs."""
@@ -137,14 +149,7 @@ class FidelityQuantumKernel(_FidelityKernelBase):
         fast_path: bool = True,
         max_memory_bytes: int | None = None,
     ):
-        self.feature_map = feature_map
-        self.device = device
-        self.batch_size = batch_size
-        self.shots = shots
-        self.seed = seed
-        self.enforce_psd = enforce_psd
-        self.fast_path = fast_path
-        self.max_memory_bytes = max_memory_bytes
+        super().__init__(feature_map, device, batch_size, shots, seed, enforce_psd, fast_path, max_memory_bytes)
 
     def _feature_map_for(self, n_features: int) -> Circuit:
         if self.feature_map is None:
@@ -220,14 +225,7 @@ class TrainableFidelityQuantumKernel(_FidelityKernelBase):
         initial_weights: Any = None,
         random_state: int | None = None,
     ):
-        self.feature_map = feature_map
-        self.device = device
-        self.batch_size = batch_size
-        self.shots = shots
-        self.seed = seed
-        self.enforce_psd = enforce_psd
-        self.fast_path = fast_path
-        self.max_memory_bytes = max_memory_bytes
+        super().__init__(feature_map, device, batch_size, shots, seed, enforce_psd, fast_path, max_memory_bytes)
         self.maxiter = maxiter
         self.initial_weights = initial_weights
         self.random_state = random_state

@@ -186,19 +186,23 @@ class QmlsimDevice(Device):
             raise DeviceError(f"device option {option!r} is not supported by {self.name}")
         return replace(config, **updates)
 
+    def _add_decomposition(self, program: Any, stopping_condition: Any, name: str) -> None:
+        """Decompose what ``stopping_condition`` refuses into qmlsim's native gates."""
+        program.add_transform(
+            decompose,
+            stopping_condition=stopping_condition,
+            skip_initial_state_prep=False,
+            device_wires=self.wires,
+            target_gates=set(_NATIVE),
+            name=name,
+        )
+
     def preprocess_transforms(self, execution_config: ExecutionConfig | None = None) -> CompilePipeline:
         """Defer mid-circuit measurements, decompose into qmlsim's gate set, validate, prepare sampling and gradients."""
         config = execution_config or ExecutionConfig()
         program = CompilePipeline()
         program.add_transform(defer_measurements, allow_postselect=False)
-        program.add_transform(
-            decompose,
-            stopping_condition=_supported_operation,
-            skip_initial_state_prep=False,
-            device_wires=self.wires,
-            target_gates=set(_NATIVE),
-            name=self.name,
-        )
+        self._add_decomposition(program, _supported_operation, self.name)
         program.add_transform(validate_device_wires, self.wires, name=self.name)
         program.add_transform(
             validate_measurements,
@@ -212,14 +216,7 @@ class QmlsimDevice(Device):
         if config.gradient_method == "adjoint":
             name = f"adjoint + {self.name}"
             program.add_transform(no_sampling, name=name)
-            program.add_transform(
-                decompose,
-                stopping_condition=_adjoint_operation,
-                skip_initial_state_prep=False,
-                device_wires=self.wires,
-                target_gates=set(_NATIVE),
-                name=name,
-            )
+            self._add_decomposition(program, _adjoint_operation, name)
             program.add_transform(
                 validate_measurements,
                 analytic_measurements=lambda mp: isinstance(mp, ExpectationMP),
