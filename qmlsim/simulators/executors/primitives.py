@@ -142,7 +142,30 @@ class _Converter:
         return circuit
 
 
-class QmlsimSampler(BaseSamplerV2):
+class _OnSimulator:
+    """What both primitives share: the seed, the simulator, the circuit converter, running PUBs as one job."""
+
+    def __init__(self, seed: Any, backend: str):
+        self._seed = _check_seed(seed)
+        self._simulator = Simulator(backend=backend)
+        self._converter = _Converter()
+
+    @property
+    def seed(self) -> Any:
+        """The seed or Generator of the sampling (or of the precision noise)."""
+        return self._seed
+
+    def _job(self, coerced: list[Any]) -> PrimitiveJob:
+        job = PrimitiveJob(self._run, coerced)
+        job._submit()
+        return job
+
+    def _run(self, pubs: list[Any]) -> PrimitiveResult:
+        rng = _rng(self._seed)
+        return PrimitiveResult([self._run_pub(pub, rng) for pub in pubs], metadata={"version": 2})
+
+
+class QmlsimSampler(_OnSimulator, BaseSamplerV2):
     """A Qiskit ``BaseSamplerV2`` that samples from qmlsim's batched statevectors (final class).
 
     Args:
@@ -162,31 +185,17 @@ class QmlsimSampler(BaseSamplerV2):
 
     def __init__(self, *, default_shots: int = 1024, seed: Any = None, backend: str = "numpy"):
         self._default_shots = check_shots(default_shots, "default_shots")
-        self._seed = _check_seed(seed)
-        self._simulator = Simulator(backend=backend)
-        self._converter = _Converter()
+        super().__init__(seed, backend)
 
     @property
     def default_shots(self) -> int:
         """Shots used when neither the PUB nor ``run`` gives any."""
         return self._default_shots
 
-    @property
-    def seed(self) -> Any:
-        """The seed or Generator of the sampling."""
-        return self._seed
-
     def run(self, pubs: Iterable[Any], *, shots: int | None = None) -> PrimitiveJob:
         """Sample every PUB ``(circuit, parameter_values?, shots?)``; returns a job whose result has one ``SamplerPubResult`` per PUB."""
         shots = self._default_shots if shots is None else check_shots(shots, "shots")
-        coerced = [SamplerPub.coerce(pub, shots) for pub in pubs]
-        job = PrimitiveJob(self._run, coerced)
-        job._submit()
-        return job
-
-    def _run(self, pubs: list[Any]) -> PrimitiveResult:
-        rng = _rng(self._seed)
-        return PrimitiveResult([self._run_pub(pub, rng) for pub in pubs], metadata={"version": 2})
+        return self._job([SamplerPub.coerce(pub, shots) for pub in pubs])
 
     def _run_pub(self, pub: Any, rng: np.random.Generator) -> SamplerPubResult:
         qc = pub.circuit
@@ -226,7 +235,7 @@ def _to_observable(sparse: Any) -> Observable:
     return Observable.from_list(items)
 
 
-class QmlsimEstimator(BaseEstimatorV2):
+class QmlsimEstimator(_OnSimulator, BaseEstimatorV2):
     """A Qiskit ``BaseEstimatorV2`` computing expectation values with qmlsim (final class).
 
     Args:
@@ -247,31 +256,17 @@ class QmlsimEstimator(BaseEstimatorV2):
 
     def __init__(self, *, default_precision: float = 0.0, seed: Any = None, backend: str = "numpy"):
         self._default_precision = _check_precision(default_precision)
-        self._seed = _check_seed(seed)
-        self._simulator = Simulator(backend=backend)
-        self._converter = _Converter()
+        super().__init__(seed, backend)
 
     @property
     def default_precision(self) -> float:
         """Precision used when neither the PUB nor ``run`` gives any."""
         return self._default_precision
 
-    @property
-    def seed(self) -> Any:
-        """The seed or Generator of the precision noise."""
-        return self._seed
-
     def run(self, pubs: Iterable[Any], *, precision: float | None = None) -> PrimitiveJob:
         """Estimate every PUB ``(circuit, observables[, parameter_values[, precision]])``; returns a job of ``PubResult`` objects."""
         precision = self._default_precision if precision is None else _check_precision(precision)
-        coerced = [EstimatorPub.coerce(pub, precision) for pub in pubs]
-        job = PrimitiveJob(self._run, coerced)
-        job._submit()
-        return job
-
-    def _run(self, pubs: list[Any]) -> PrimitiveResult:
-        rng = _rng(self._seed)
-        return PrimitiveResult([self._run_pub(pub, rng) for pub in pubs], metadata={"version": 2})
+        return self._job([EstimatorPub.coerce(pub, precision) for pub in pubs])
 
     def _run_pub(self, pub: Any, rng: np.random.Generator) -> PubResult:
         circuit = self._converter.convert(pub.circuit)
