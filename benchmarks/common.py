@@ -1,10 +1,15 @@
 """Pieces shared by the benchmark suites: a timer and the 4-wire, 200-row executor problem."""
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
 import numpy as np
+
+# timings are of the compiled kernels: compile them in the first call, never run the array
+# kernels while a background build is under way (qmlsim.simulators.fast.background)
+os.environ.setdefault("QMLSIM_COMPILE", "inline")
 
 NUM_WIRES = 4
 

@@ -56,3 +56,6 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"qmlsim {version}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+
+# the gallery times the compiled kernels: compile on first use, never the background-build interim
+os.environ.setdefault("QMLSIM_COMPILE", "inline")

@@ -90,17 +90,20 @@ def chain_rule(
     lib = xp if inplace else np
     if lib is np:
         # the common case: every partial is a number (angles affine in the symbols), one (S, P) table
+        column = {slot: i for i, slot in enumerate(slots)}
+        pairs = getattr(partials, "pairs", None)
+        if pairs is None:
+            pairs = [(k, j) for k in slots for j, p in enumerate(partials[k]) if p is not None]
         dense = np.zeros((len(slots), num_symbols), dtype=dtype)
-        for i, slot in enumerate(slots):
-            for j, p in enumerate(partials[slot]):
-                if p is None:
-                    continue
-                if not isinstance(p, (float, int, np.floating)) and np.ndim(p):
-                    dense = None  # a partial that depends on the row: the general fill below
-                    break
-                dense[i, j] = p
-            if dense is None:
+        for k, j in pairs:
+            i = column.get(k)
+            if i is None:
+                continue
+            p = partials[k][j]
+            if not isinstance(p, (float, int, np.floating)) and np.ndim(p):
+                dense = None  # a partial that depends on the row: the general fill below
                 break
+            dense[i, j] = p
         if dense is not None:
             return np.matmul(np.asarray(derivatives, dtype=dtype), dense * dense if squared else dense)
     chain = lib.zeros((batch, len(slots), num_symbols), dtype=dtype)
@@ -159,7 +162,7 @@ def shift_plan(program: Program, partials: Sequence[Sequence[Any]]) -> ShiftPlan
     shifts = []
     for step in program.steps:
         for j, slot in enumerate(step.slots):
-            if any(p is not None for p in partials[slot]):
+            if _depends(partials, slot):
                 shifts.extend((slot, s, c) for s, c in zip(*shift_rule(step.spectrum[j])))
     circuit = Circuit(program.circuit.num_wires)
     circuit.inputs(len(program.angles))
@@ -198,6 +201,12 @@ def _derivative_inner(lam: Any, psi: Any, step: Step, values: list, index: int, 
     return kernels.inner_real(lam, kernels.apply_matrix(psi, dm, targets, xp), xp)
 
 
+def _depends(partials: Any, slot: int) -> bool:
+    """Whether angle ``slot`` depends on a differentiated symbol."""
+    slots = getattr(partials, "slots", None)
+    return slot in slots if slots is not None else any(p is not None for p in partials[slot])
+
+
 def _angles_and_partials(program: Program, x: Any, weights: Any, argnum: str) -> tuple[Any, int, list[Symbol], list, list]:
     """``(xp, batch, symbols, angle values, d angle / d symbol)``: what every sweep starts from."""
     xp = program.backend.xp
@@ -219,7 +228,7 @@ def adjoint_jacobian(
         step = program.steps[k]
         inverse = inverse_operator(step, operators[k], xp)
         psi = apply_step(psi, step, inverse, program.backend)
-        needed = [j for j, slot in enumerate(step.slots) if any(p is not None for p in partials[slot])]
+        needed = [j for j, slot in enumerate(step.slots) if _depends(partials, slot)]
         if needed:
             step_values = [values[i] for i in step.slots]
             for j in needed:

@@ -140,13 +140,29 @@ def _angle_gradient_fn(angles: tuple[Expr, ...], symbols: tuple[Symbol, ...]) ->
     nonzero = [(k, j) for k, angle in enumerate(angles) for j, s in enumerate(symbols) if s in angle.symbols()]
     fn = compile_expressions([angles[k].diff(symbols[j]) for k, j in nonzero])
 
-    def gradients(x: Any, w: Any, xp: Any) -> list[list]:
-        out: list[list] = [[None] * len(symbols) for _ in angles]
+    pairs = tuple(nonzero)
+    slots = frozenset(k for k, _ in nonzero)
+
+    def gradients(x: Any, w: Any, xp: Any) -> AnglePartials:
+        out = AnglePartials([None] * len(symbols) for _ in angles)
         for (k, j), value in zip(nonzero, fn(x, w, xp)):
             out[k][j] = value
+        out.pairs, out.slots = pairs, slots
         return out
 
     return gradients
+
+
+class AnglePartials(list):
+    """``d angle_k / d symbol_j`` as rows of a list (``None`` where zero), with where they are nonzero.
+
+    Attributes:
+        pairs: the ``(k, j)`` with a nonzero partial.
+        slots: the angles ``k`` that depend on some symbol.
+    """
+
+    pairs: tuple[tuple[int, int], ...] = ()
+    slots: frozenset[int] = frozenset()
 
 
 _PROGRAMS: dict[tuple, Program] = {}

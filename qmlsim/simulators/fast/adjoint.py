@@ -19,7 +19,7 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     K_DIAG,
     adjoint_in_place,
     angle,
-    apply,
+    apply_out_of_line,
     as_real,
     base_index,
     derivative,
@@ -221,7 +221,7 @@ if numba is not None:
                         adjoint_in_place(rec[F_KIND], 2, dm)
                     _fused_step(psi, lams, rec, slot + jw, m, dm, g, out)
                     continue
-            apply(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
+            apply_out_of_line(psi, rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
             if code != C_CONST:
                 slot, ns = rec[F_SLOT], rec[F_NSLOT]
                 t0 = angle(slot, sk, sv, xrow, w, grow)
@@ -236,7 +236,7 @@ if numba is not None:
                     for q in range(lams.shape[0]):
                         out[q, slot + j] = 2.0 * _inner_derivative(lams[q], psi, rec, rec[F_K], rec[F_KIND], dm).real
             for q in range(lams.shape[0]):
-                apply(lams[q], rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
+                apply_out_of_line(lams[q], rec, True, cdata, idata, sk, sv, xrow, w, grow, m)
 
     @njit(cache=True, parallel=True)
     def _adjoint_rows(psi, lams, ops, cdata, idata, sk, sv, x, w, gen, wanted, out):
@@ -259,7 +259,8 @@ def adjoint_jacobian(plan: FastPlan, observables: Sequence[Observable], x: np.nd
     batch = x.shape[0]
     symbols = symbols_for(argnum, program.circuit.num_inputs, program.circuit.num_weights)
     partials = program.angle_gradients(symbols)(x, weights, np)
-    wanted = np.array([any(p is not None for p in row) for row in partials], dtype=np.bool_)
+    wanted = np.zeros(len(partials), dtype=np.bool_)
+    wanted[sorted(partials.slots)] = True
 
     def lams_fn(psi: np.ndarray) -> np.ndarray:
         shaped = psi.reshape((batch,) + (2,) * n)
