@@ -159,3 +159,29 @@ def test_device_capabilities_list_the_gate_table():
     declared = set(QmlsimDevice.capabilities.operations)
     extras_from_pennylane_table = set(toml["pennylane"]["operators"]["gates"])
     assert declared == from_table | device_extras | extras_from_pennylane_table
+
+
+@pytest.mark.parametrize("argnum", ["weights", "x"])
+@pytest.mark.parametrize("name", [n for n in NAMES if not GATES[n].pennylane_name])
+def test_gates_pennylane_lacks_differentiate_through_their_decomposition(name, argnum):
+    """The tape holds the decomposition's angles (GQSP: 2 theta): its gradients are carried back through them."""
+    import pennylane as qml
+
+    from qmlsim.simulators import PennyLaneExecutor
+
+    c = one_gate_circuit(name)
+    rng = np.random.default_rng(7)
+    x, w = rng.uniform(-1, 1, (2, 2)), rng.uniform(-2, 2, c.num_weights)
+    obs = Z(0) @ Z(3) + 0.5 * Z(1)
+    got = PennyLaneExecutor(qml.device("default.qubit")).jacobian(c, obs, x=x, weights=w, method="parameter-shift", argnum=argnum)
+    matrix = obs.matrix(4)
+
+    def energy(row: np.ndarray, weights: np.ndarray) -> float:
+        return float(ref.dense_expval(ref.dense_statevector(c, row, weights), matrix))
+
+    for b in range(2):
+        if argnum == "weights":
+            expected = ref.finite_difference(lambda v: energy(x[b], v), w)
+        else:
+            expected = ref.finite_difference(lambda v: energy(v, w), x[b])
+        np.testing.assert_allclose(got[b], expected, atol=1e-6)

@@ -131,11 +131,15 @@ class BaseExecutor(abc.ABC):
         return out
 
     def run_samples(self, circuit: Circuit, rows: np.ndarray, weights: np.ndarray, shots: int, seed: Any) -> np.ndarray:
-        """Bits ``(batch, shots, num_wires)``: the shots behind :meth:`run_probabilities`'s frequencies, in random order."""
+        """Bits ``(batch, shots, num_wires)``: the shots behind :meth:`run_probabilities`'s frequencies, in
+        random order (drawn from them when it returns exact probabilities instead)."""
         rng = np.random.default_rng(seed)
         p = np.asarray(self.run_probabilities(circuit, rows, weights, shots, int(rng.integers(2**31))), dtype=float)
         counts = np.rint(p * shots).astype(np.int64)
-        indices = np.stack([rng.permutation(np.repeat(np.arange(p.shape[1]), row)) for row in counts])
+        if np.all(counts.sum(axis=1) == shots) and np.allclose(counts, p * shots, atol=1e-6):
+            indices = np.stack([rng.permutation(np.repeat(np.arange(p.shape[1]), row)) for row in counts])
+        else:  # exact probabilities rather than frequencies: draw the shots from them
+            indices = measurements.sample_indices(p, shots, rng)
         return measurements.indices_to_bits(indices, circuit.num_wires)
 
     # --- the Executor interface ----------------------------------------------------

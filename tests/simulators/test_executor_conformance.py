@@ -201,3 +201,18 @@ def _escaped(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_samples_from_an_executor_that_returns_exact_probabilities():
+    """A subclass that ignores shots (exact probabilities): the base draws the shots instead of rounding."""
+
+    class Exact(BaseExecutor):
+        def run_probabilities(self, circuit, rows, weights, shots, seed):
+            return np.stack([np.abs(ref.dense_statevector(circuit, row, weights)) ** 2 for row in rows])
+
+    c = Circuit(2)
+    w = c.weights(1)
+    c.ry(w[0], 0).cx(0, 1)
+    bits = np.asarray(Exact().sample(c, 3001, weights=[1.1], seed=4))
+    assert bits.shape == (3001, 2) and np.array_equal(bits[:, 0], bits[:, 1])
+    np.testing.assert_allclose(bits[:, 0].mean(), np.sin(0.55) ** 2, atol=0.03)

@@ -50,6 +50,7 @@ __all__ = [
     "to_pennylane_observable",
     "from_pennylane_observable",
     "PENNYLANE_GATES",
+    "pennylane_gate_set",
 ]
 
 qml = require("pennylane", "pennylane")
@@ -101,8 +102,7 @@ def to_pennylane(circuit: Circuit, x: Any = None, weights: Any = None, wire_labe
         raise ValueError(f"wire_labels has {len(labels)} labels for a circuit of {circuit.num_wires} wires")
     x_rows, single = _input_rows(circuit, x)
     w = _weights(circuit, weights)
-    # gates PennyLane lacks (GQSP's rotation) go as their exact decomposition
-    circuit_ops = expand_ops(circuit.ops, lambda gate: bool(gate.pennylane_name))
+    circuit_ops = pennylane_gate_set(circuit).ops
     exprs = [p for op in circuit_ops for p in op.params]
     values = compile_expressions(exprs)(x_rows, w, _XP) if exprs else []
     ops, k = [], 0
@@ -116,6 +116,27 @@ def to_pennylane(circuit: Circuit, x: Any = None, weights: Any = None, wire_labe
             angles.append(value)
         ops.append(_pennylane_op(op, angles, labels))
     return ops
+
+
+def pennylane_gate_set(circuit: Circuit) -> Circuit:
+    """``circuit`` with the gates PennyLane lacks (GQSP's rotation) replaced by their exact
+    decompositions: the circuit whose angles are, in order, the parameters of the tape
+    :func:`to_pennylane` writes (gradients through a tape are taken with respect to them).
+
+    Example:
+        >>> from qmlsim.circuits import Circuit
+        >>> c = Circuit(1); w = c.weights(3); _ = c.gqsp(w[0], w[1], w[2], 0)
+        >>> [op.name for op in pennylane_gate_set(c).ops]
+        ['x', 'u3', 'x', 'z']
+    """
+    ops = expand_ops(circuit.ops, lambda gate: bool(gate.pennylane_name))
+    if len(ops) == len(circuit.ops):
+        return circuit
+    out = Circuit(circuit.num_wires)
+    out.num_inputs, out.num_weights = circuit.num_inputs, circuit.num_weights
+    for op in ops:
+        out.append(op)
+    return out
 
 
 def _input_rows(circuit: Circuit, x: Any) -> tuple[Any, bool]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
-from qmlsim.circuits.convert.pennylane import to_pennylane, to_pennylane_observable
+from qmlsim.circuits.convert.pennylane import pennylane_gate_set, to_pennylane, to_pennylane_observable
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.calls import prepare_call
@@ -167,6 +167,8 @@ class PennyLaneExecutor:
         call = prepare_call(circuit, x, weights, observables=observables, argnum=argnum)
         rows, w, batch = call.rows, call.weights, call.batch
         measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in call.observables]
+        # the tape's parameters are the angles of the circuit in PennyLane's gate set
+        circuit = pennylane_gate_set(circuit)
         program = compile_circuit(circuit, get_backend("numpy"), "complex128")
         symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
         partials = program.angle_gradients(symbols)(rows, w, np)
