@@ -297,8 +297,12 @@ def test_hqkan_classifier_and_baselines_run():
         assert np.mean((pred - np.sin(2 * xr)) ** 2) < 5e-2, type(model).__name__
 
 
-@pytest.mark.parametrize("measure", ["born", "amplitude"])
-@pytest.mark.parametrize("ansatz", list(ANSATZES))
+# every ansatz and readout compiles its own JAX graphs (about 4 s each): two cases in the
+# default run, the rest in the slow step
+@pytest.mark.parametrize("ansatz, measure", [
+    pytest.param(a, m, marks=() if (a, m) in (("pz", "born"), ("px", "amplitude")) else pytest.mark.slow)
+    for a in ANSATZES for m in ("born", "amplitude")
+])
 def test_adjoint_backward_equals_autodiff(ansatz, measure):
     from qmlsim.qml.qkan.daruan import daruan_batch_last, daruan_fast
 
