@@ -19,10 +19,8 @@ import numpy as np
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import measurements
-from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.calls import Call, prepare_call
-from qmlsim.simulators.gradients import chain_rule, shift_plan, symbols_for
-from qmlsim.simulators.program import compile_circuit
+from qmlsim.simulators.gradients import chain_rule, circuit_partials, shift_plan
 
 __all__ = ["Executor", "BaseExecutor", "EXECUTION_PATHS", "resolve_device"]
 
@@ -177,9 +175,7 @@ class BaseExecutor(abc.ABC):
         return self.shots if call.shots is None else call.shots
 
     def _parameter_shift(self, circuit: Circuit, call: Call, seed: Any) -> np.ndarray:
-        program = compile_circuit(circuit, get_backend("numpy"), "complex128")
-        symbols = symbols_for(call.argnum, circuit.num_inputs, circuit.num_weights)
-        partials = program.angle_gradients(symbols)(call.rows, call.weights, np)
+        program, symbols, partials = circuit_partials(circuit, call.argnum, call.rows, call.weights)
         plan = shift_plan(program, partials)
         k = len(call.observables)
         derivatives = np.zeros((call.batch, k, 0))

@@ -34,7 +34,8 @@ from qmlsim.circuits.expressions import Symbol
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators import kernels
 from qmlsim.simulators.measurements import apply_observable, expval
-from qmlsim.simulators.program import Program
+from qmlsim.simulators.backends import get_backend
+from qmlsim.simulators.program import Program, compile_circuit
 from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION, Step, apply_step
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "chain_rule",
     "ShiftPlan",
     "shift_plan",
+    "circuit_partials",
     "inverse_operator",
 ]
 
@@ -205,6 +207,14 @@ def _depends(partials: Any, slot: int) -> bool:
     """Whether angle ``slot`` depends on a differentiated symbol."""
     slots = getattr(partials, "slots", None)
     return slot in slots if slots is not None else any(p is not None for p in partials[slot])
+
+
+def circuit_partials(circuit: Circuit, argnum: str, x: np.ndarray, weights: np.ndarray) -> tuple[Program, list[Symbol], Any]:
+    """``(program, symbols, d angle / d symbol)`` of ``circuit`` on NumPy for host rows ``x``: where every
+    executor's parameter-shift or tape Jacobian starts."""
+    program = compile_circuit(circuit, get_backend("numpy"), "complex128")
+    symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
+    return program, symbols, program.angle_gradients(symbols)(x, weights, np)
 
 
 def _angles_and_partials(program: Program, x: Any, weights: Any, argnum: str) -> tuple[Any, int, list[Symbol], list, list]:

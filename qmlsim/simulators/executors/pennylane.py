@@ -26,10 +26,8 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.convert.pennylane import pennylane_gate_set, to_pennylane, to_pennylane_observable
 from qmlsim.circuits.observables import Observable
-from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.calls import prepare_call
-from qmlsim.simulators.gradients import chain_rule, symbols_for
-from qmlsim.simulators.program import compile_circuit
+from qmlsim.simulators.gradients import chain_rule, circuit_partials
 from qmlsim.simulators.validation import check_shots
 
 qml = require("pennylane", "pennylane")
@@ -169,11 +167,9 @@ class PennyLaneExecutor:
         measurements = [qml.expval(to_pennylane_observable(o, labels)) for o in call.observables]
         # the tape's parameters are the angles of the circuit in PennyLane's gate set
         circuit = pennylane_gate_set(circuit)
-        program = compile_circuit(circuit, get_backend("numpy"), "complex128")
-        symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
-        partials = program.angle_gradients(symbols)(rows, w, np)
+        _, symbols, partials = circuit_partials(circuit, argnum, rows, w)
         # only angles that depend on the differentiated symbols are trainable tape parameters
-        active = [slot for slot, row in enumerate(partials) if any(p is not None for p in row)]
+        active = sorted(partials.slots)
         angle_jac = np.zeros((batch, len(measurements), len(active)))
         if active:
             angle_jac = self._angle_jacobian(circuit, rows, w, measurements, labels, active, method)  # (batch, k, len(active))

@@ -45,13 +45,11 @@ import numpy as np
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.convert import require
 from qmlsim.circuits.observables import Observable
-from qmlsim.simulators.backends import get_backend
 from qmlsim.simulators.executors.jobs import MAX_EXECUTIONS_PER_JOB, JobRunner, Planned, QiskitJobError, unpack_bits
 from qmlsim.simulators.executors.journal import Journal, default_journal_path
 from qmlsim.simulators.executors.qiskit_backends import check_supported, default_primitives, is_local_simulator, pass_manager
 from qmlsim.simulators.calls import prepare_call
-from qmlsim.simulators.gradients import chain_rule, shift_plan, symbols_for
-from qmlsim.simulators.program import compile_circuit
+from qmlsim.simulators.gradients import chain_rule, circuit_partials, shift_plan
 from qmlsim.simulators.validation import check_seed, check_shots
 
 require("qiskit", "qiskit")
@@ -506,9 +504,7 @@ class QiskitExecutor:
         obs_list, rows, w = call.observables, call.rows, call.weights
         shots = self.shots if shots is None else call.shots
         batch, k = rows.shape[0], len(obs_list)
-        program = compile_circuit(circuit, get_backend("numpy"), "complex128")
-        symbols = symbols_for(argnum, circuit.num_inputs, circuit.num_weights)
-        partials = program.angle_gradients(symbols)(rows, w, np)
+        program, symbols, partials = circuit_partials(circuit, argnum, rows, w)
         plan = shift_plan(program, partials)
         d_angle = np.zeros((batch, k, len(plan.slots)))
         var_angle = np.zeros_like(d_angle)
