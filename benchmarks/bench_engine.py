@@ -25,18 +25,11 @@ Run: ``python benchmarks/bench_engine.py [--quick]`` or ``python benchmarks/run.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-
-# Peers run one thread per process, as in the anchor measurements (OpenMP spin-waiting
-# also wrecks every timing on a busy 2-core machine); numba keeps its own thread count.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 OURS = "qmlsim numba"
 SMALL_WIRES = 4
@@ -489,24 +482,10 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="qmlsim engine benchmark")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
+if __name__ == "__main__":  # the same as ``python benchmarks/run.py engine [--quick] [--threads 1,2]``
     import sys
 
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks.run import machine_info, table
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
 
-    rows = run(args.quick)
-    print(table(rows))
-    out = root / "benchmarks" / "results" / "engine.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"suite": "engine", "quick": args.quick, "machine": machine_info(), "rows": rows}, indent=2) + "\n")
-    print(f"wrote {out}")
-
-
-if __name__ == "__main__":
-    main()
+    sys.exit(main(["engine", *sys.argv[1:]]))

@@ -25,8 +25,6 @@ Run: ``python benchmarks/bench_kernels.py [--quick]`` (writes ``benchmarks/resul
 """
 from __future__ import annotations
 
-import argparse
-import json
 import time
 import warnings
 from pathlib import Path
@@ -36,7 +34,6 @@ import numpy as np
 
 NUM_WIRES = 8
 REFERENCE = "qmlsim numpy"
-RESULTS = Path(__file__).resolve().parent / "results" / "kernels.json"
 
 
 def _time(fn: Callable[[], Any], repeats: int = 1, warmup: bool = True) -> float:
@@ -219,23 +216,10 @@ def run(quick: bool = False) -> list[dict]:
     return _gram_rows(sizes, budget) + _vqc_rows(quick)
 
 
-def _table(rows: list[dict]) -> str:
-    lines = [f"{'case':<22} {'impl':<38} {'seconds':>11} {'ratio':>10}  note"]
-    for r in rows:
-        note = "extrapolated" if r.get("extrapolated") else r.get("note", "")
-        lines.append(f"{r['case']:<22} {r['impl']:<38} {r['seconds']:>11.4g} {r['ratio']:>10.4g}  {note}")
-    return "\n".join(lines)
+if __name__ == "__main__":  # the same as ``python benchmarks/run.py kernels [--quick] [--threads 1,2]``
+    import sys
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    rows = run(quick=args.quick)
-    print(_table(rows))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(rows, indent=2))
-
-
-if __name__ == "__main__":
-    main()
+    sys.exit(main(["kernels", *sys.argv[1:]]))

@@ -17,7 +17,8 @@ Run: ``python benchmarks/bench_pennylane.py [--quick]``.
 """
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
+
 from typing import Any, Callable
 
 import numpy as np
@@ -100,16 +101,10 @@ def _device_jacobians(qml: Any, device: Any, tapes: list) -> Any:
     return device.compute_derivatives(processed, config)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rows and repetitions")
-    args = parser.parse_args()
-    rows = run(quick=args.quick)
-    width = max(len(r["case"]) for r in rows)
-    print(f"{'case':<{width}}  {'impl':<18} {'seconds':>10} {'ratio':>8}")
-    for r in rows:
-        print(f"{r['case']:<{width}}  {r['impl']:<18} {r['seconds']:>10.4f} {r['ratio']:>8.2f}")
+if __name__ == "__main__":  # the same as ``python benchmarks/run.py pennylane [--quick] [--threads 1,2]``
+    import sys
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
 
-if __name__ == "__main__":
-    main()
+    sys.exit(main(["pennylane", *sys.argv[1:]]))

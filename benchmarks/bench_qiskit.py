@@ -24,8 +24,6 @@ Run: ``python benchmarks/bench_qiskit.py [--quick]``; writes ``benchmarks/result
 """
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +38,6 @@ except ImportError:  # run as a script from benchmarks/
 
 ROWS = 200
 SHOTS = 4000
-RESULTS = Path(__file__).parent / "results" / "qiskit.json"
 
 
 
@@ -129,18 +126,10 @@ def run(quick: bool = False) -> list[dict]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rows and repetitions")
-    args = parser.parse_args()
-    rows = run(quick=args.quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(rows, indent=2))
-    width = max(len(r["case"]) for r in rows)
-    print(f"{'case':<{width}}  {'impl':<28} {'seconds':>10} {'ratio':>8}")
-    for r in rows:
-        print(f"{r['case']:<{width}}  {r['impl']:<28} {r['seconds']:>10.4f} {r['ratio']:>8.2f}")
+if __name__ == "__main__":  # the same as ``python benchmarks/run.py qiskit [--quick] [--threads 1,2]``
+    import sys
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
 
-if __name__ == "__main__":
-    main()
+    sys.exit(main(["qiskit", *sys.argv[1:]]))

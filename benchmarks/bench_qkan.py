@@ -11,7 +11,6 @@ parameters. A regression table (QKAN, B-spline KAN, Fourier KAN, MLP) follows.
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -162,19 +161,10 @@ def run(quick: bool = False) -> list[dict]:
     return timing_rows(quick) + accuracy_rows(quick)
 
 
-def _table(rows: list[dict]) -> str:
-    lines = [f"{'case':38s} {'impl':16s} {'time':>11s} {'ratio':>7s}  extra"]
-    for r in rows:
-        ratio = f"{r['ratio']:.1f}x" if "ratio" in r else ""
-        extra = ", ".join(f"{k}={r[k]:.3g}" for k in ("test_mse", "params", "max_abs_diff_vs_qmlsim") if k in r)
-        lines.append(f"{r['case']:38s} {r['impl']:16s} {r['seconds'] * 1e3:9.2f}ms {ratio:>7s}  {extra}")
-    return "\n".join(lines)
+if __name__ == "__main__":  # the same as ``python benchmarks/run.py qkan [--quick] [--threads 1,2]``
+    import sys
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
 
-if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    rows = run(quick)
-    print(_table(rows))
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "qkan.json").write_text(json.dumps({"rows": rows}, indent=2))
+    sys.exit(main(["qkan", *sys.argv[1:]]))

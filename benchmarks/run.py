@@ -1,13 +1,19 @@
 """Run qmlsim's benchmark suites and compare with peer simulators in one command.
 
-    python benchmarks/run.py [engine|kernels|qkan|pennylane|qiskit|all] [--quick]
+    python benchmarks/run.py [engine|kernels|qkan|pennylane|qiskit|all] [--quick] [--threads 1,2] [--results-dir DIR]
 
 Each suite is a module ``benchmarks/bench_<name>.py`` with ``run(quick: bool) -> list[dict]``;
 a row has ``case``, ``impl``, ``seconds`` and optionally ``ratio`` (as the suite defines
 it, e.g. peer time / qmlsim time), ``note`` and ``extrapolated`` (the time was
 extrapolated from smaller sizes, not measured). Each suite's rows are printed as a
-table and written to ``benchmarks/results/<name>.json`` together with a description of
-the machine. A suite whose module is missing or fails is reported and skipped; the
+table and written to ``benchmarks/results/<name>-<k>threads.json`` together with a
+description of the machine.
+
+Every implementation, ours and the peers', runs with the same number of threads: the
+suites run once per count of ``--threads`` (default ``1,2``, capped at the usable CPUs),
+each count in its own process, restricted to that many CPUs (CPU affinity) and with the
+thread-count variables of numba, OpenMP (lightning.qubit, qulacs, Aer), BLAS and XLA set
+to it. ``--results-dir docs/results`` refreshes the snapshots the documentation quotes. A suite whose module is missing or fails is reported and skipped; the
 others still run.
 """
 from __future__ import annotations
@@ -33,6 +39,33 @@ RESULTS = ROOT / "benchmarks" / "results"
 SUITES = ("engine", "kernels", "qkan", "pennylane", "qiskit")
 VERSIONED = ("qmlsim", "numpy", "scipy", "jax", "numba", "qiskit", "qiskit-aer", "pennylane", "pennylane-lightning", "qulacs", "cupy")
 REQUIRED_KEYS = ("case", "impl", "seconds")
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def usable_cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def limit_threads(threads: int) -> None:
+    """Make every library of this process (imported after this call) use ``threads`` threads on ``threads`` CPUs."""
+    cpus = usable_cpus()
+    if not 1 <= threads <= len(cpus):
+        raise SystemExit(f"--threads {threads}: this machine has {len(cpus)} usable CPUs; pick 1 to {len(cpus)}")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cpus[:threads])
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    eigen = "false" if threads == 1 else "true"
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={threads}"
+    ).strip()
+
+
+def results_name(suite: str, threads: int) -> str:
+    return f"{suite}-{threads}threads.json"
 
 
 def machine_info() -> dict[str, Any]:
@@ -43,10 +76,7 @@ def machine_info() -> dict[str, Any]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
+    usable = len(usable_cpus())
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
@@ -61,6 +91,7 @@ def machine_info() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "cpu_count_usable": usable,
+        "threads": int(os.environ["NUMBA_NUM_THREADS"]) if "NUMBA_NUM_THREADS" in os.environ else None,
         "versions": versions,
     }
 
@@ -109,7 +140,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_suite(name: str, quick: bool, machine: dict) -> str:
+def run_suite(name: str, quick: bool, machine: dict, results: Path = RESULTS) -> str:
     """Run one suite; returns ``"ok"``, ``"missing"`` or ``"failed"``."""
     try:
         module = importlib.import_module(f"benchmarks.bench_{name}")
@@ -129,10 +160,10 @@ def run_suite(name: str, quick: bool, machine: dict) -> str:
         return "failed"
     print(table(rows))
     print(f"({time.perf_counter() - start:.1f} s)")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{name}.json"
+    results.mkdir(parents=True, exist_ok=True)
+    out = results / results_name(name, machine["threads"])
     out.write_text(json.dumps({"suite": name, "quick": quick, "machine": machine, "rows": rows}, indent=2, default=str) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
     return "ok"
 
 
@@ -140,11 +171,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("suite", nargs="?", default="all", choices=SUITES + ("all",))
     parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
+    parser.add_argument(
+        "--threads", default="1,2",
+        help="comma-separated thread counts; every implementation runs with each (default 1,2, capped at the usable CPUs)",
+    )
+    parser.add_argument("--results-dir", default=str(RESULTS), help="where the JSON goes (docs/results: the docs' snapshots)")
     args = parser.parse_args(argv)
+    try:
+        counts = sorted({int(t) for t in args.threads.split(",")})
+    except ValueError:
+        parser.error(f"--threads takes comma-separated integers such as 1,2, got {args.threads!r}")
+    if args.threads == parser.get_default("threads"):
+        counts = [t for t in counts if t <= len(usable_cpus())]
+    if len(counts) > 1:
+        # each count in a fresh process: numba, OpenMP and XLA read their thread counts at import
+        codes = []
+        for threads in counts:
+            forwarded = [args.suite, "--threads", str(threads), "--results-dir", args.results_dir]
+            forwarded += ["--quick"] if args.quick else []
+            print(f"\n##### {threads} thread{'s' if threads > 1 else ''}", flush=True)
+            codes.append(subprocess.run([sys.executable, str(Path(__file__).resolve()), *forwarded], check=False).returncode)
+        return max(codes)
+    limit_threads(counts[0])
     names = SUITES if args.suite == "all" else (args.suite,)
     machine = machine_info()
-    print(f"{machine['processor']}, {machine['cpu_count_usable']} usable CPUs, python {machine['python']}, {machine['date_utc']}")
-    status = {name: run_suite(name, args.quick, machine) for name in names}
+    print(
+        f"{machine['processor']}, {machine['cpu_count_usable']} usable CPUs, {machine['threads']} threads for every "
+        f"implementation, python {machine['python']}, {machine['date_utc']}"
+    )
+    status = {name: run_suite(name, args.quick, machine, Path(args.results_dir)) for name in names}
     print("\nsummary: " + ", ".join(f"{n} {s}" for n, s in status.items()))
     if args.suite != "all" and status[args.suite] == "missing":
         return 1

@@ -132,6 +132,30 @@ def _prepare_kernels() -> None:
     sys.stdout.flush()
 
 
+def run_description(quick: bool, seconds: float) -> dict:
+    """Date, commit (in a source checkout), CPUs and wall time of an experiment run, stored in its ``summary.json``."""
+    import datetime  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import platform  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
+            timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit,
+        "quick": quick,
+        "seconds": round(seconds, 1),
+        "cpu_count_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
 def _cmd_experiment(args: argparse.Namespace) -> int:
     target = EXPERIMENTS.get(args.name)
     if target is None:
@@ -148,9 +172,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     _prepare_kernels()
     summary = run(out_dir=out_dir, quick=args.quick)
-    # the experiment prints its own tables and writes its files; keep the summary too
+    seconds = time.perf_counter() - start
+    # the experiment prints its own tables and writes its files; keep the summary too, with where it ran
+    summary = {**summary, "machine": run_description(quick=args.quick, seconds=seconds)}
     (Path(out_dir) / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    sys.stdout.write(f"qmlsim experiment {args.name}: done in {time.perf_counter() - start:.1f} s; outputs in {out_dir}\n")
+    sys.stdout.write(f"qmlsim experiment {args.name}: done in {seconds:.1f} s; outputs in {out_dir}\n")
     return 0
 
 

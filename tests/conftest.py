@@ -44,3 +44,30 @@ def _global_jax_configuration_unchanged():
 def backend_spec(request) -> tuple[str, str]:
     """Every backend and dtype of ``tests/backends.py``: ``(name, dtype)``."""
     return request.param
+
+
+def pytest_sessionstart(session):
+    """With an empty kernel cache, compile the numba kernels once (one process per dtype) before the workers start.
+
+    Without this every xdist worker compiles the same kernels (``QMLSIM_COMPILE=inline``),
+    which on 2 cores cost about a minute of the cold run.
+    """
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller has done it
+        return
+    from qmlsim.simulators import fast
+    from qmlsim.simulators.fast import background
+
+    if not fast.available():
+        return
+    missing = [d for d in background.BUILD_ORDER if not background.marker_path(d).exists()]
+    if not missing:
+        return
+    import time
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"qmlsim: compiling the numba kernels once for {', '.join(missing)} (about a minute on 2 cores)")
+    start = time.perf_counter()
+    background.build_in_parallel(tuple(missing))
+    if reporter is not None:
+        reporter.write_line(f"qmlsim: kernels compiled in {time.perf_counter() - start:.0f} s")

@@ -64,7 +64,10 @@ def test_experiment_dispatch(monkeypatch, tmp_path, capsys):
     assert cli.main(["experiment", "fake", "--out", str(out_dir), "--quick"]) == 0
     assert "outputs in" in capsys.readouterr().out
     assert json.loads((out_dir / "result.json").read_text()) == {"quick": True}
-    assert json.loads((out_dir / "summary.json").read_text()) == {"accuracy": 1.0, "quick": True}
+    summary = json.loads((out_dir / "summary.json").read_text())
+    machine = summary.pop("machine")
+    assert summary == {"accuracy": 1.0, "quick": True}
+    assert machine["quick"] is True and machine["seconds"] >= 0 and machine["date_utc"].startswith("20")
 
 
 def test_missing_experiment_module_is_reported(monkeypatch, capsys):
@@ -95,13 +98,24 @@ def test_bench_runner_writes_table_and_json(monkeypatch, tmp_path, capsys):
         {"case": "4 wires", "impl": "peer", "seconds": 2.5, "ratio": 1250.0, "extrapolated": True, "note": "from 2-3 wires"},
     ]
     monkeypatch.setitem(sys.modules, "benchmarks.bench_fake", fake)
-    monkeypatch.setattr(run, "RESULTS", tmp_path)
     monkeypatch.setattr(run, "ROOT", tmp_path.parent)
-    assert run.run_suite("fake", True, {"cpu_count": 2}) == "ok"
+    assert run.run_suite("fake", True, {"cpu_count": 2, "threads": 1}, tmp_path) == "ok"
     out = capsys.readouterr().out
     assert "2 ms" in out and "2.5 s *" in out and "1.25e+03" in out and "extrapolated" in out
-    saved = json.loads((tmp_path / "fake.json").read_text())
-    assert saved["quick"] is True and saved["machine"] == {"cpu_count": 2} and len(saved["rows"]) == 2
+    saved = json.loads((tmp_path / "fake-1threads.json").read_text())
+    assert saved["quick"] is True and saved["machine"] == {"cpu_count": 2, "threads": 1} and len(saved["rows"]) == 2
+
+
+def test_bench_runner_refuses_more_threads_than_cpus_before_changing_anything(monkeypatch):
+    import os
+
+    run = _bench_run_module()
+    before = {name: os.environ.get(name) for name in run.THREAD_VARIABLES}
+    with pytest.raises(SystemExit, match="usable CPUs"):
+        run.limit_threads(len(run.usable_cpus()) + 1)
+    with pytest.raises(SystemExit, match="usable CPUs"):
+        run.limit_threads(0)
+    assert {name: os.environ.get(name) for name in run.THREAD_VARIABLES} == before
 
 
 def test_bench_runner_reports_missing_and_broken_suites(monkeypatch, tmp_path, capsys):

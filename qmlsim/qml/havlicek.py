@@ -100,7 +100,7 @@ def _tables(kernel: list[dict], variational: list[dict], cfg: dict) -> str:
     ]
     for r in kernel:
         lines.append(f"{r['seed']:>4}  {r['exact_test']:>6.3f}  {r['shots_test']:>12.3f}  {r['rbf_test']:>7.3f}  {r['support_vectors']:>4}")
-    mean = {k: np.mean([r[k] for r in kernel]) for k in ("exact_test", "shots_test", "rbf_test")}
+    mean = _means(kernel, variational)["kernel"]
     lines.append(f"{'mean':>4}  {mean['exact_test']:>6.3f}  {mean['shots_test']:>12.3f}  {mean['rbf_test']:>7.3f}")
     lines.append("")
     depths = cfg["vqc_depths"]
@@ -111,8 +111,20 @@ def _tables(kernel: list[dict], variational: list[dict], cfg: dict) -> str:
     for seed in cfg["vqc_seeds"]:
         accs = {r["depth"]: r["test"] for r in variational if r["seed"] == seed}
         lines.append(f"{seed:>4}  " + "  ".join(f"{accs[d]:>6.3f}" for d in depths))
-    lines.append(f"{'mean':>4}  " + "  ".join(f"{np.mean([r['test'] for r in variational if r['depth'] == d]):>6.3f}" for d in depths))
+    by_depth = _means(kernel, variational)["variational_test_by_depth"]
+    lines.append(f"{'mean':>4}  " + "  ".join(f"{by_depth[str(d)]:>6.3f}" for d in depths))
     return "\n".join(lines)
+
+
+def _means(kernel: list[dict], variational: list[dict]) -> dict:
+    """Means over seeds: kernel accuracies, and variational test accuracy per depth (keys are depths as strings, for JSON)."""
+    return {
+        "kernel": {k: float(np.mean([r[k] for r in kernel])) for k in ("exact_test", "shots_test", "rbf_test")},
+        "variational_test_by_depth": {
+            str(d): float(np.mean([r["test"] for r in variational if r["depth"] == d]))
+            for d in sorted({r["depth"] for r in variational})
+        },
+    }
 
 
 def _plot(path: str, cfg: dict, variational: list[dict]) -> None:
@@ -171,7 +183,8 @@ def run_experiment(
         progress: show a tqdm progress bar.
 
     Returns:
-        ``{"config": ..., "kernel": [per-seed rows], "variational": [per seed and depth rows]}``.
+        ``{"config": ..., "kernel": [per-seed rows], "variational": [per seed and depth rows],
+        "means": {"kernel": {...}, "variational_test_by_depth": {"0": ..., ...}}}``.
     """
     cfg = QUICK if quick else FULL
     os.makedirs(out_dir, exist_ok=True)
@@ -187,7 +200,7 @@ def run_experiment(
         variational = _variational_runs(cfg, bar)
     finally:
         bar.close()
-    results = {"config": dict(cfg), "kernel": kernel, "variational": variational}
+    results = {"config": dict(cfg), "kernel": kernel, "variational": variational, "means": _means(kernel, variational)}
     with open(os.path.join(out_dir, "havlicek.json"), "w") as fh:
         json.dump(results, fh, indent=2)
     _plot(os.path.join(out_dir, "havlicek.png"), cfg, variational)

@@ -82,8 +82,9 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
             sim.jacobian(c, Z(0) @ Z(2), x=rows, weights=weights)
         if not everything:
             continue
-        sim.expval(c, Z(0) @ Z(2), x=rows, weights=weights)  # the repeated-call lane
-        sim.expval(c, Z(0) @ Z(2), x=rows[0], weights=weights)
+        observable = Z(0) @ Z(2)  # the repeated-call lane: the same circuit and observable objects again
+        sim.expval(c, observable, x=rows, weights=weights)
+        sim.expval(c, observable, x=rows, weights=weights)
         for n, batch in ((10, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
             big = Circuit(n)
             xs = big.inputs(1)

@@ -14,6 +14,10 @@ compile-on-first-use everywhere (what a benchmark or a latency-sensitive loop wa
 after its first call).
 
     python -m qmlsim.simulators.fast.background     # compile now, in this process, and mark the cache ready
+    python -m qmlsim.simulators.fast.background complex64     # one dtype only
+
+:func:`build_in_parallel` compiles the dtypes in one process each (the test suite does
+this once before its workers start, so that they do not each compile the same kernels).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["compiled_kernels_ready", "marker_path", "start_background_build", "build", "BUILD_ORDER"]
+__all__ = ["compiled_kernels_ready", "marker_path", "start_background_build", "build", "build_in_parallel", "BUILD_ORDER"]
 
 # how often a Simulator looks for the ready marker while the background build runs
 _CHECK_INTERVAL_S = 0.25
@@ -94,27 +98,55 @@ def start_background_build() -> None:
     )
 
 
-def build() -> bool:
-    """Compile every kernel into the cache and write the ready marker; ``False`` if another build holds the lock."""
+def build(dtypes: tuple[str, ...] = BUILD_ORDER) -> bool:
+    """Compile every kernel of ``dtypes`` into the cache and write their ready markers.
+
+    Returns ``False`` if another process holds the lock of one of the dtypes (it is building them).
+    """
     import fcntl  # noqa: PLC0415 - POSIX; elsewhere the kernels compile on first use
 
     from qmlsim.simulators.fast import warm_up  # noqa: PLC0415
 
-    lock_path = marker_path().with_name(f"qmlsim-kernels-{_fingerprint()}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        for dtype in BUILD_ORDER:
-            marker = marker_path(dtype)
+    built_all = True
+    for dtype in dtypes:
+        marker = marker_path(dtype)
+        lock_path = marker.with_suffix(".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                built_all = False
+                continue
             if not marker.exists():
                 warm_up((dtype,), gradients=True, everything=True)
                 marker.write_text(f"{time.time()}\n")
-    return True
+    return built_all
+
+
+def build_in_parallel(dtypes: tuple[str, ...] = BUILD_ORDER, timeout: float = 900.0) -> list[str]:
+    """Build the dtypes whose markers are missing, one process per dtype, and wait for them.
+
+    Returns the dtypes that were built (empty when the cache was ready). A failed build is
+    not an error: the kernels then compile on first use.
+    """
+    missing = [dtype for dtype in dtypes if not marker_path(dtype).exists()]
+    env = dict(os.environ, QMLSIM_COMPILE="inline")
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own module, this interpreter
+            [sys.executable, "-m", "qmlsim.simulators.fast.background", dtype], env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for dtype in missing
+    ]
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return missing
 
 
 if __name__ == "__main__":
     os.environ["QMLSIM_COMPILE"] = "inline"  # this process is the one that compiles
-    build()
+    build(tuple(sys.argv[1:]) or BUILD_ORDER)

@@ -90,6 +90,16 @@ def _affine(expr: Expr) -> tuple[Symbol | None, float, float] | None:
     return None
 
 
+def kernel_floats(values: np.ndarray) -> np.ndarray:
+    """``values`` as a contiguous, writable float64 array: the one layout the kernels are compiled for.
+
+    A read-only array (``np.asarray`` of a JAX array, ``np.broadcast_to``) would make numba
+    compile every driver again for that layout, about 20 s each on first use.
+    """
+    values = np.ascontiguousarray(values, np.float64)
+    return values if values.flags.writeable else values.copy()
+
+
 def _positions(wires: Sequence[int], num_wires: int) -> list[int]:
     """Bit positions of wires (wire 0 is the most significant bit)."""
     return [num_wires - 1 - w for w in wires]
@@ -289,8 +299,7 @@ class FastPlan:
         ``derivatives``, the derivative matrices by its angles.
         """
         batch = x.shape[0]
-        x = np.ascontiguousarray(x, np.float64)
-        weights = np.ascontiguousarray(weights, np.float64)
+        x, weights = kernel_floats(x), kernel_floats(weights)
         gen = np.zeros((batch, self._row_size))
         if self._general is not None:
             for i, value in enumerate(self._general(x, weights, np)):

@@ -17,7 +17,7 @@ import numpy as np
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.fast.kernels import pauli_expvals_serial, rows_serial, numba
-from qmlsim.simulators.fast.plan import FastPlan
+from qmlsim.simulators.fast.plan import FastPlan, kernel_floats
 
 __all__ = ["SmallLane", "MAX_LANE_AMPLITUDES"]
 
@@ -96,8 +96,8 @@ class SmallLane:
     def expval(self, x: np.ndarray | None, weights: np.ndarray | None) -> Any:
         """``Simulator.expval``'s result for arguments that :meth:`matches` accepted."""
         single = x is None or x.ndim == 1
-        rows = self._no_x if x is None else np.ascontiguousarray(x).reshape(-1, self.num_inputs)
-        w = self._no_w if weights is None else np.ascontiguousarray(weights)
+        rows = self._no_x if x is None else kernel_floats(x).reshape(-1, self.num_inputs)
+        w = self._no_w if weights is None else kernel_floats(weights)
         plan = self.plan
         if self.has_general_angles:
             rows, w, gen = plan.angle_inputs(rows, w)
