@@ -1,4 +1,7 @@
-"""Circuit templates: feature maps, ansatzes and data re-uploading. Each returns a :class:`Circuit`.
+"""Circuit templates (feature maps, ansatzes, data re-uploading) and model Hamiltonians.
+
+The circuit templates return a :class:`Circuit`; the spin models (``tfim``, ``tfim_2d``,
+``heisenberg_xxz``) return Pauli-sum :class:`Observable` objects.
 
 >>> c = zz_feature_map(2, reps=2)
 >>> c.num_inputs, c.num_weights
@@ -11,6 +14,7 @@ import itertools
 import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
+from qmlsim.circuits.observables import Observable, PauliTerm
 
 __all__ = [
     "zz_feature_map",
@@ -19,6 +23,9 @@ __all__ = [
     "havlicek_ansatz",
     "data_reuploading",
     "compute_uncompute",
+    "tfim",
+    "tfim_2d",
+    "heisenberg_xxz",
 ]
 
 _ENTANGLEMENTS = ("full", "linear", "circular")
@@ -174,3 +181,75 @@ def compute_uncompute(feature_map: Circuit) -> Circuit:
         4
     """
     return feature_map.copy().compose(feature_map.inverse(), share_inputs=False, share_weights=True)
+
+
+# --- model Hamiltonians -----------------------------------------------------------------------
+def _chain_bonds(num_wires: int, periodic: bool) -> list[tuple[int, int]]:
+    if isinstance(num_wires, bool) or not isinstance(num_wires, (int, np.integer)) or num_wires < 2:
+        raise ValueError(f"a spin chain needs num_wires >= 2, got {num_wires!r}")
+    bonds = [(i, i + 1) for i in range(num_wires - 1)]
+    if periodic and num_wires > 2:
+        bonds.append((num_wires - 1, 0))
+    return bonds
+
+
+def _ising(bonds: list[tuple[int, int]], num_wires: int, h: float, j: float) -> Observable:
+    terms = [PauliTerm(-float(j), ((min(a, b), "Z"), (max(a, b), "Z"))) for a, b in bonds]
+    terms += [PauliTerm(-float(h), ((i, "X"),)) for i in range(num_wires)]
+    return Observable(terms)
+
+
+def tfim(num_wires: int, h: float = 1.0, j: float = 1.0, periodic: bool = False) -> Observable:
+    """Transverse-field Ising chain ``-j sum_i Z_i Z_{i+1} - h sum_i X_i`` (open, or periodic with ``periodic=True``).
+
+    Example:
+        >>> H = tfim(3, h=0.5)
+        >>> len(H.terms)
+        5
+    """
+    return _ising(_chain_bonds(num_wires, periodic), num_wires, h, j)
+
+
+def tfim_2d(rows: int, cols: int, h: float = 1.0, j: float = 1.0, periodic: bool = False) -> Observable:
+    """Transverse-field Ising model on a ``rows x cols`` square lattice; site ``(r, c)`` is wire ``r * cols + c``.
+
+    Example:
+        >>> len(tfim_2d(2, 2).terms)  # 4 bonds and 4 fields
+        8
+    """
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if rows * cols < 2:
+        raise ValueError("the lattice needs at least two sites")
+    site = lambda r, c: r * cols + c  # noqa: E731
+    bonds = set()
+    for r in range(rows):
+        for c in range(cols):
+            for dr, dc in ((0, 1), (1, 0)):
+                rr, cc = r + dr, c + dc
+                if periodic:
+                    rr, cc = rr % rows, cc % cols
+                if rr < rows and cc < cols and (rr, cc) != (r, c):
+                    bonds.add(tuple(sorted((site(r, c), site(rr, cc)))))
+    return _ising(sorted(bonds), rows * cols, h, j)
+
+
+def heisenberg_xxz(
+    num_wires: int, delta: float = 1.0, j: float = 1.0, periodic: bool = False, h: float = 0.0
+) -> Observable:
+    """Heisenberg XXZ chain ``j sum_i (X_i X_{i+1} + Y_i Y_{i+1} + delta Z_i Z_{i+1}) - h sum_i Z_i``.
+
+    Example:
+        >>> len(heisenberg_xxz(3, delta=0.5).terms)
+        6
+    """
+    terms = []
+    for a, b in _chain_bonds(num_wires, periodic):
+        a, b = min(a, b), max(a, b)
+        for letter, coeff in (("X", j), ("Y", j), ("Z", j * delta)):
+            if coeff:
+                terms.append(PauliTerm(float(coeff), ((a, letter), (b, letter))))
+    if h:
+        terms += [PauliTerm(-float(h), ((i, "Z"),)) for i in range(num_wires)]
+    return Observable(terms)

@@ -17,6 +17,22 @@ from qmlsim.circuits.qsp.angles import (
     qsp_unitary,
     reduced_to_full,
 )
+from qmlsim.circuits.qsp.circuits import (
+    BlockEncoding,
+    block_encode_matrix,
+    block_encode_pauli_sum,
+    global_phase,
+    gqsp_circuit,
+    householder,
+    projector_phase,
+    qsp_circuit,
+    qsvt,
+    qsvt_polynomial,
+    state_preparation,
+    walk_operator,
+)
+from qmlsim.circuits.qsp.gqsp import complementary_polynomial, gqsp_angles, gqsp_matrix
+from qmlsim.circuits.qsp.hamiltonian import jacobi_anger_laurent, pauli_rotation, qubitization_evolution, trotter
 from qmlsim.circuits.qsp.polynomials import (
     QSPPolynomial,
     chebyshev_approximation,
@@ -50,4 +66,23 @@ __all__ = [
     "reduced_to_full",
     "qsp_unitary",
     "qsp_response",
+    "complementary_polynomial",
+    "gqsp_angles",
+    "gqsp_matrix",
+    "qsp_circuit",
+    "BlockEncoding",
+    "block_encode_matrix",
+    "block_encode_pauli_sum",
+    "walk_operator",
+    "qsvt",
+    "qsvt_polynomial",
+    "gqsp_circuit",
+    "projector_phase",
+    "global_phase",
+    "householder",
+    "state_preparation",
+    "trotter",
+    "pauli_rotation",
+    "qubitization_evolution",
+    "jacobi_anger_laurent",
 ]
