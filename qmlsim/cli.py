@@ -25,6 +25,7 @@ __all__ = ["main", "build_parser", "EXPERIMENTS", "backend_status", "library_ver
 EXPERIMENTS: dict[str, str] = {
     "havlicek": "qmlsim.qml.havlicek:run_experiment",
     "qkan": "qmlsim.qml.qkan.experiment:run_experiment",
+    "qsp": "qmlsim.qml.qsp_experiment:run_experiment",
 }
 """Experiment name -> ``"module:function"``; modules are imported only when their experiment runs."""
 

@@ -311,7 +311,8 @@ def inverse_polynomial(
     Approximates ``f(x) = (1 - exp(-(c kappa x)^2)) / (kappa x)`` with ``c = sqrt(log(1/eps))``:
     smooth and odd, equal to ``1/(kappa x)`` up to a relative ``eps`` where ``|x| >= 1/kappa``,
     bounded by ``0.64 c`` near 0. Degree ``O(kappa log(1/eps))``. ``p.error`` is measured on
-    ``1/kappa <= |x| <= 1`` against ``scale / (kappa x)``, so it includes the ``eps`` of the smoothing.
+    ``1/kappa <= |x| <= 1`` against ``scale / (kappa x)``, so it includes the ``eps`` of the smoothing
+    (``p.target`` is ``scale / (kappa x)`` there and the smoothed function in the gap).
 
     Args:
         kappa: condition number bound (``>= 1``): the matrix's eigenvalues satisfy ``1/kappa <= |lambda| <= 1``.
@@ -339,7 +340,11 @@ def inverse_polynomial(
         safe = np.where(small, 1.0, x)
         return np.where(small, c * c * kappa * x, -np.expm1(-(y**2)) / (kappa * safe))
 
-    exact = lambda x: 1.0 / (kappa * np.asarray(x, dtype=float))  # noqa: E731
+    def exact(x: np.ndarray) -> np.ndarray:  # 1/(kappa x) on the domain, the smoothed f inside the gap
+        x = np.asarray(x, dtype=float)
+        inside = np.abs(x) >= 1.0 / kappa
+        return np.where(inside, 1.0 / (kappa * np.where(inside, x, 1.0)), f(x))
+
     domain = ((-1.0, -1.0 / kappa), (1.0 / kappa, 1.0))
     if degree is None:
         degree = 1
