@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+import os
 from typing import Any, Callable
 
 import numpy as np
@@ -460,6 +461,77 @@ def jax_compile_case(sizes: tuple[int, ...]) -> list[dict]:
     return rows
 
 
+# --- cold start ---------------------------------------------------------------------------
+_COLD_PROGRAMS = {
+    "qmlsim": """
+from qmlsim.circuits import Circuit, Z
+from qmlsim.simulators import Simulator
+from qmlsim.simulators.fast import background
+c = Circuit(2); x = c.inputs(1); w = c.weights(1); _ = c.ry(x[0], 0).cx(0, 1).rx(w[0], 1)
+sim = Simulator()
+sim.expval(c, Z(1), x=[[0.3]], weights=[0.2]); first = time.perf_counter()
+sim.jacobian(c, Z(1), x=[[0.3]], weights=[0.2]); second = time.perf_counter()
+background.stop_background_build()  # it would go on compiling into a cache that is deleted
+print(first - start, second - first)
+""",
+    "lightning.qubit": """
+import pennylane as qml
+from pennylane import numpy as pnp
+dev = qml.device("lightning.qubit", wires=2)
+@qml.qnode(dev, diff_method="adjoint")
+def f(x, w):
+    qml.RY(x, wires=0); qml.CNOT(wires=[0, 1]); qml.RX(w, wires=1)
+    return qml.expval(qml.PauliZ(1))
+f(0.3, pnp.array(0.2, requires_grad=True)); first = time.perf_counter()
+qml.grad(f, argnums=1)(0.3, pnp.array(0.2, requires_grad=True)); second = time.perf_counter()
+print(first - start, second - first)
+""",
+    "aer estimator": """
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_aer.primitives import EstimatorV2
+x, w = Parameter("x"), Parameter("w")
+qc = QuantumCircuit(2); qc.ry(x, 0); qc.cx(0, 1); qc.rx(w, 1)
+EstimatorV2().run([(qc, SparsePauliOp("ZI"), [0.3, 0.2])]).result(); first = time.perf_counter()
+print(first - start, float("nan"))
+""",
+}
+
+
+def cold_start_case() -> list[dict]:
+    """Import plus first ``<Z>`` of a 2-qubit circuit, and then its first gradient, in a fresh process and cache."""
+    import subprocess
+    import sys
+    import tempfile
+
+    rows = []
+    for impl, body in _COLD_PROGRAMS.items():
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            env.pop("QMLSIM_COMPILE", None)  # the default mode: what a new user gets
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", "import time\nstart = time.perf_counter()\n" + body],
+                    env=env, capture_output=True, text=True, timeout=600, check=True,
+                )
+                first, second = (float(v) for v in out.stdout.split()[-2:])
+            except (subprocess.SubprocessError, ValueError) as err:
+                rows.append({"case": "cold start: import + first value", "impl": impl, "seconds": None, "ratio": None,
+                             "note": f"failed: {type(err).__name__}"})
+                continue
+        rows.append({"case": "cold start: import + first value", "impl": impl, "seconds": first, "ratio": None,
+                     "note": "fresh process, empty numba cache"})
+        if second == second:  # not NaN
+            rows.append({"case": "cold start: first gradient", "impl": impl, "seconds": second, "ratio": None, "note": ""})
+    for case in ("cold start: import + first value", "cold start: first gradient"):
+        ours = [r for r in rows if r["case"] == case and r["impl"] == "qmlsim" and r["seconds"]]
+        for r in rows:
+            if r["case"] == case and r["impl"] != "qmlsim" and r["seconds"] and ours:
+                r["ratio"] = r["seconds"] / ours[0]["seconds"]
+    return rows
+
+
 def run(quick: bool = False) -> list[dict]:
     """Every case, every implementation.
 
@@ -478,6 +550,7 @@ def run(quick: bool = False) -> list[dict]:
     rows += small_bulk_case(1000 if quick else 10_000, repeats)
     rows += gradient_case(8 if quick else 64, 3)
     rows += jax_compile_case((100, 300) if quick else (100, 500, 1000))
+    rows += cold_start_case()
     return rows
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from qmlsim import __version__  # noqa: E402
@@ -24,10 +25,11 @@ extensions = [
     "sphinx.ext.napoleon",  # the docstrings are Google style
     "sphinx.ext.mathjax",
     "sphinx_gallery.gen_gallery",
+    "results",  # docs/_ext/results.py: tables and numbers from the JSON in docs/results/
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "gallery/*.ipynb", "gallery/*.py", "gallery/*.md5", "gallery/*.zip"]
+exclude_patterns = ["_build", "_ext", "results", "gallery/*.ipynb", "gallery/*.py", "gallery/*.md5", "gallery/*.zip"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
 

@@ -28,7 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["compiled_kernels_ready", "marker_path", "start_background_build", "build", "build_in_parallel", "BUILD_ORDER"]
+__all__ = [
+    "compiled_kernels_ready",
+    "marker_path",
+    "start_background_build",
+    "stop_background_build",
+    "build",
+    "build_in_parallel",
+    "BUILD_ORDER",
+]
 
 # how often a Simulator looks for the ready marker while the background build runs
 _CHECK_INTERVAL_S = 0.25
@@ -96,6 +104,16 @@ def start_background_build() -> None:
         [sys.executable, "-m", "qmlsim.simulators.fast.background"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
+
+
+def stop_background_build() -> bool:
+    """Stop the build process this process started, if it still runs (for cold-start measurements); ``True`` if stopped."""
+    process = _state["process"]
+    if process is None or process.poll() is not None:
+        return False
+    process.kill()
+    process.wait(timeout=30)
+    return True
 
 
 def build(dtypes: tuple[str, ...] = BUILD_ORDER) -> bool:
