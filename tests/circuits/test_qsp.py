@@ -291,3 +291,34 @@ def test_errors_say_what_to_change():
         qsp.angles(qsp.sign_polynomial(101, 30, max_scale=1.0 - 1e-15), max_iter=2)
     with pytest.raises(ValueError, match="convention"):
         qsp.convert_phases([0.1], "Wx", "Wy")
+
+
+# --- export -------------------------------------------------------------------------------------------
+def test_qsp_circuits_export_to_qiskit_and_pennylane():
+    qml = pytest.importorskip("pennylane")
+    from qiskit.quantum_info import Statevector
+
+    from qmlsim.circuits.convert import parameter_values, reverse_bit_order, to_pennylane, to_qiskit
+
+    p = qsp.sign_polynomial(15, 4)
+    c = qsp.qsp_circuit(qsp.angles(p))
+    a = 0.42
+    qc = to_qiskit(c)
+    qiskit_state = Statevector(qc.assign_parameters(parameter_values(qc, x=[a])[0])).data
+    assert abs(qiskit_state[0].imag - p(a)) < 1e-12
+
+    ops = to_pennylane(c, x=[a])  # built outside the QNode: creating an op inside one queues it
+
+    @qml.qnode(qml.device("default.qubit", wires=1))
+    def state():
+        for op in ops:
+            qml.apply(op)
+        return qml.state()
+
+    assert abs(state()[0].imag - p(a)) < 1e-12
+    # a GQSP circuit on a 2-qubit unitary: Qiskit's statevector equals the engine's
+    rng = np.random.default_rng(5)
+    u, _ = np.linalg.qr(rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
+    g = qsp.gqsp_circuit(u, qsp.gqsp_angles(np.array([0.3, -0.2j, 0.25])))
+    engine = Simulator().statevector(g)
+    assert np.abs(reverse_bit_order(Statevector(to_qiskit(g)).data, g.num_wires) - engine).max() < 1e-12
