@@ -33,6 +33,7 @@ TEST = [
     # the reference QKAN package, a test/bench-only opponent; torch pinned to the CPU build on disk
     "torch==2.13.0",
     "qkan>=0.2.3",
+    "pyqsp>=0.2.0",  # the reference QSP angle finder (tests and the qsp benchmark)
 ]
 BENCH = TEST + ["qulacs>=0.6"]
 DOCS = [
