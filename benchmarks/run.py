@@ -167,6 +167,72 @@ def run_suite(name: str, quick: bool, machine: dict, results: Path = RESULTS) ->
     return "ok"
 
 
+# --- the README's headline table, rendered from the snapshots in docs/results/ ---------------
+DOCS_RESULTS = ROOT / "docs" / "results"
+README = ROOT / "README.md"
+README_BEGIN, README_END = "<!-- results: begin (python benchmarks/run.py --update-readme) -->", "<!-- results: end -->"
+HEADLINES = (
+    # (label, snapshot, case, qmlsim impl, peer impls in order of preference)
+    ("26-wire RX + CNOT ladder, per gate", "engine-{t}threads.json", "large n=26 (per gate)", "qmlsim numba",
+     ("lightning.qubit", "qulacs", "aer statevector")),
+    ("one 4-wire 20-gate circuit, one call", "engine-{t}threads.json", "small single call (per call)", "qmlsim numba",
+     ("qulacs", "default.qubit + jax.jit", "lightning.qubit")),
+    ("same circuit, 10,000 rows in one call, per row", "engine-{t}threads.json", "small bulk 10000 rows (per row)",
+     "qmlsim numba", ("default.qubit + jax.jit broadcast", "qulacs (loop)", "lightning.qubit broadcast")),
+    ("adjoint gradient, HEA(12, 8), 64 rows", "engine-{t}threads.json", "gradient HEA(12, 8), 64 rows", "qmlsim numba",
+     ("qulacs backprop", "lightning.qubit adjoint")),
+    ("cold start: import + first value", "engine-{t}threads.json", "cold start: import + first value", "qmlsim",
+     ("aer estimator", "lightning.qubit")),
+    ("ZZ-map Gram matrix, 8 qubits, N = 300", "kernels-{t}threads.json", "gram zz8 N=300", "qmlsim numpy",
+     ("qiskit-ml FidelityStatevectorKernel",)),
+    ("QKAN [10,10,1] forward+backward, batch 1024", "qkan-{t}threads.json", "[10,10,1] r=3 B=1024 fwd+bwd", "qmlsim-jax",
+     ("qkan-tn", "qkan-exact")),
+    ("QSP angles, sign polynomial of degree 321", "qsp-{t}threads.json", "angles sign d=321", "qmlsim",
+     ("pyqsp sym_qsp", "pyqsp laurent")),
+)
+
+
+def readme_block(results: Path = DOCS_RESULTS) -> str:
+    """The README's headline table from the snapshots: qmlsim and the fastest listed peer, 1 and 2 threads."""
+    lines = [
+        README_BEGIN,
+        "| case | threads | qmlsim | fastest peer in the same run (peer time / qmlsim time) |",
+        "|---|---|---|---|",
+    ]
+    dates = set()
+    for label, pattern, case, ours, peers in HEADLINES:
+        for threads in (1, 2):
+            path = results / pattern.format(t=threads)
+            if not path.is_file():
+                continue
+            data = json.loads(path.read_text())
+            dates.add(data["machine"]["date_utc"][:10])
+            rows = {r["impl"]: r for r in data["rows"] if r["case"] == case}
+            if ours not in rows or rows[ours]["seconds"] is None:
+                continue
+            timed = [rows[p] for p in peers if p in rows and rows[p]["seconds"]]
+            best = min(timed, key=lambda r: r["seconds"]) if timed else None
+            peer = "-" if best is None else (
+                f"{best['impl']} {format_seconds(best['seconds'])}{' (extrapolated)' if best.get('extrapolated') else ''}"
+                f" ({best['seconds'] / rows[ours]['seconds']:.3g}x)"
+            )
+            lines.append(f"| {label} | {threads} | {format_seconds(rows[ours]['seconds'])} | {peer} |")
+    lines.append("")
+    lines.append(f"Rendered from `docs/results/*.json` (full runs of {', '.join(sorted(dates)) or 'no date'}); "
+                 "the docs pages show every row.")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path = README) -> bool:
+    """Replace the README's results block by :func:`readme_block`; ``True`` if it changed."""
+    text = readme.read_text()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    new = text[:start] + readme_block() + text[end:]
+    readme.write_text(new)
+    return new != text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("suite", nargs="?", default="all", choices=SUITES + ("all",))
@@ -176,7 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated thread counts; every implementation runs with each (default 1,2, capped at the usable CPUs)",
     )
     parser.add_argument("--results-dir", default=str(RESULTS), help="where the JSON goes (docs/results: the docs' snapshots)")
+    parser.add_argument("--update-readme", action="store_true", help="only rewrite README.md's table from docs/results/")
     args = parser.parse_args(argv)
+    if args.update_readme:
+        print("README.md updated" if update_readme() else "README.md already up to date")
+        return 0
     try:
         counts = sorted({int(t) for t in args.threads.split(",")})
     except ValueError:

@@ -134,3 +134,11 @@ def test_bench_runner_reports_missing_and_broken_suites(monkeypatch, tmp_path, c
 def test_bench_machine_info():
     info = _bench_run_module().machine_info()
     assert info["cpu_count"] >= 1 and info["versions"]["numpy"]
+
+
+def test_readme_results_block_is_rendered_from_the_snapshots():
+    """The README's numbers are the snapshots' (python benchmarks/run.py --update-readme), never typed by hand."""
+    run = _bench_run_module()
+    readme = run.README.read_text()
+    start, end = readme.index(run.README_BEGIN), readme.index(run.README_END) + len(run.README_END)
+    assert readme[start:end] == run.readme_block(), "run: python benchmarks/run.py --update-readme"

@@ -12,7 +12,9 @@ never type a measured number by hand:
       ```
 
   ``:cases:`` and ``:impls:`` keep the rows whose case / implementation starts with one
-  of the comma-separated prefixes (all rows without them).
+  of the comma-separated prefixes (all rows without them); ``:columns:`` picks the columns
+  after case and impl (default ``time, ratio, note``; any key of the rows, ``time`` being
+  ``seconds``).
 - one number in running text: ``{result}`engine-2threads.json|small single call (per call)|qmlsim numba```
   gives the row's time; a fourth field names another key (``ratio``, ``test_mse``). For
   other JSON, ``{result}`havlicek.json|$.summary.qsvc.mean``` follows a dotted path.
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
+
+from benchmarks.run import format_seconds  # one formatting for the benchmark tables and the docs
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -41,15 +44,6 @@ def load(name: str) -> dict:
     if not path.is_file():
         raise ExtensionError(f"docs/results/{name} does not exist; available: {sorted(p.name for p in RESULTS.glob('*.json'))}")
     return json.loads(path.read_text())
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 def format_value(key: str, value: Any) -> str:
@@ -103,6 +97,14 @@ def _prefixes(option: str | None) -> tuple[str, ...] | None:
     return None if option is None else tuple(p.strip() for p in option.split(",") if p.strip())
 
 
+def _column(row: dict, column: str) -> str:
+    if column == "time":
+        return format_seconds(row["seconds"]) + (" (extrapolated)" if row.get("extrapolated") else "")
+    if column == "note":
+        return str(row.get("note", ""))
+    return format_value(column, row.get(column))
+
+
 def _cell(text: str) -> nodes.entry:
     entry = nodes.entry()
     entry += nodes.paragraph(text=text)
@@ -113,7 +115,7 @@ class ResultsTable(SphinxDirective):
     """``results-table FILE``: the rows of a benchmark's JSON as a table, with where they come from."""
 
     required_arguments = 1
-    option_spec = {"cases": directives.unchanged, "impls": directives.unchanged}
+    option_spec = {"cases": directives.unchanged, "impls": directives.unchanged, "columns": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
@@ -125,12 +127,13 @@ class ResultsTable(SphinxDirective):
         if not rows:
             raise self.error(f"results-table {name}: no row matches cases={cases} impls={impls}")
         self.env.note_dependency(str(RESULTS / name))
-        header = ("case", "impl", "time", "ratio", "note")
+        columns = _prefixes(self.options.get("columns")) or ("time", "ratio", "note")
+        header = ("case", "impl", *columns)
         table = nodes.table()
         group = nodes.tgroup(cols=len(header))
         table += group
-        for width in (24, 22, 10, 8, 36):
-            group += nodes.colspec(colwidth=width)
+        for title in header:
+            group += nodes.colspec(colwidth=30 if title in ("case", "impl", "note") else 10)
         head = nodes.thead()
         row = nodes.row()
         for title in header:
@@ -140,8 +143,7 @@ class ResultsTable(SphinxDirective):
         body = nodes.tbody()
         for r in rows:
             row = nodes.row()
-            time_text = format_seconds(r["seconds"]) + (" (extrapolated)" if r.get("extrapolated") else "")
-            for text in (str(r["case"]), str(r["impl"]), time_text, format_value("ratio", r.get("ratio")), str(r.get("note", ""))):
+            for text in (str(r["case"]), str(r["impl"]), *(_column(r, c) for c in columns)):
                 row += _cell(text)
             body += row
         group += body
