@@ -217,6 +217,17 @@ def readme_block(results: Path = DOCS_RESULTS) -> str:
                 f" ({best['seconds'] / rows[ours]['seconds']:.3g}x)"
             )
             lines.append(f"| {label} | {threads} | {format_seconds(rows[ours]['seconds'])} | {peer} |")
+    havlicek = results / "havlicek.json"
+    if havlicek.is_file():
+        means = json.loads(havlicek.read_text())["means"]
+        depths = means["variational_test_by_depth"]
+        lines.append("")
+        lines.append(
+            f"`qmlsim experiment havlicek` (full run), mean test accuracy: QSVC exact kernel "
+            f"{means['kernel']['exact_test']:.4g}, 50,000-shot kernel {means['kernel']['shots_test']:.4g}, "
+            f"RBF SVM {means['kernel']['rbf_test']:.4g}; variational classifier "
+            + ", ".join(f"depth {d} {v:.4g}" for d, v in depths.items()) + "."
+        )
     lines.append("")
     lines.append(f"Rendered from `docs/results/*.json` (full runs of {', '.join(sorted(dates)) or 'no date'}); "
                  "the docs pages show every row.")

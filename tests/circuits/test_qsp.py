@@ -180,7 +180,7 @@ def test_gqsp_block_is_the_polynomial_of_a_random_unitary(degree):
     angles = qsp.gqsp_angles(coef)
     assert np.abs(qsp.gqsp_matrix(angles, u)[:4, :4] - expected).max() < 1e-10
     if degree <= 60:  # the circuit on the engine
-        assert np.abs(engine_block(qsp.gqsp_circuit(u, angles), 1) - expected).max() < 1e-10
+        assert np.abs(engine_block(qsp.gqsp(u, angles), 1) - expected).max() < 1e-10
 
 
 def test_gqsp_circuit_equals_pennylane_gqsp():
@@ -189,7 +189,7 @@ def test_gqsp_circuit_equals_pennylane_gqsp():
     angles = qsp.gqsp_angles(coef)
     unitary = qml.RX(0.3, wires=1)
     pl = qml.matrix(qml.GQSP(unitary, angles, control=0), wire_order=[0, 1])
-    assert np.abs(dense_unitary(qsp.gqsp_circuit(qml.matrix(unitary), angles)) - pl).max() < 1e-12
+    assert np.abs(dense_unitary(qsp.gqsp(qml.matrix(unitary), angles)) - pl).max() < 1e-12
 
 
 def test_complementary_polynomial_is_complementary():
@@ -319,6 +319,31 @@ def test_qsp_circuits_export_to_qiskit_and_pennylane():
     # a GQSP circuit on a 2-qubit unitary: Qiskit's statevector equals the engine's
     rng = np.random.default_rng(5)
     u, _ = np.linalg.qr(rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)))
-    g = qsp.gqsp_circuit(u, qsp.gqsp_angles(np.array([0.3, -0.2j, 0.25])))
+    g = qsp.gqsp(u, qsp.gqsp_angles(np.array([0.3, -0.2j, 0.25])))
     engine = Simulator().statevector(g)
     assert np.abs(reverse_bit_order(Statevector(to_qiskit(g)).data, g.num_wires) - engine).max() < 1e-12
+
+
+def test_wz_convention_holds_the_polynomial_in_plus_plus():
+    p = qsp.sign_polynomial(11, 3)
+    phases = qsp.convert_phases(qsp.angles(p), "Wx", "Wz")
+    hadamard = np.array([[1, 1], [1, -1]]) / math.sqrt(2)
+    for a in (-0.8, 0.1, 0.65):
+        theta = math.acos(a)
+        u = np.diag(np.exp(1j * phases[0] * np.array([1, -1])))
+        u = hadamard @ u @ hadamard  # e^{i phi X}
+        signal = np.diag(np.exp(1j * theta * np.array([1, -1])))  # e^{i arccos(a) Z}
+        for phi in phases[1:]:
+            u = u @ signal @ hadamard @ np.diag(np.exp(1j * phi * np.array([1, -1]))) @ hadamard
+        plus = np.array([1, 1]) / math.sqrt(2)
+        assert abs(np.vdot(plus, u @ plus).imag - p(a)) < 1e-12
+
+
+@pytest.mark.parametrize("num_wires", [2, 6, pytest.param(10, marks=pytest.mark.slow)])
+def test_trotter_evolution_on_the_engine_against_expm_by_size(num_wires):
+    from scipy.linalg import expm
+
+    h = heisenberg_xxz(num_wires, delta=0.5, h=0.2) + 0.3 * tfim(num_wires)
+    state = Simulator().statevector(qsp.trotter(h, 0.4, steps=8, order=4))
+    exact = expm(-0.4j * h.matrix(num_wires))[:, 0]
+    assert 1 - abs(np.vdot(exact, state)) < 1e-7

@@ -22,7 +22,7 @@ from qmlsim.circuits.qsp.circuits import (
     block_encode_matrix,
     block_encode_pauli_sum,
     global_phase,
-    gqsp_circuit,
+    gqsp,
     householder,
     projector_phase,
     qsp_circuit,
@@ -31,7 +31,7 @@ from qmlsim.circuits.qsp.circuits import (
     state_preparation,
     walk_operator,
 )
-from qmlsim.circuits.qsp.gqsp import complementary_polynomial, gqsp_angles, gqsp_matrix
+from qmlsim.circuits.qsp.gqsp_phases import complementary_polynomial, gqsp_angles, gqsp_matrix
 from qmlsim.circuits.qsp.hamiltonian import jacobi_anger_laurent, pauli_rotation, qubitization_evolution, trotter
 from qmlsim.circuits.qsp.polynomials import (
     QSPPolynomial,
@@ -76,7 +76,7 @@ __all__ = [
     "walk_operator",
     "qsvt",
     "qsvt_polynomial",
-    "gqsp_circuit",
+    "gqsp",
     "projector_phase",
     "global_phase",
     "householder",

@@ -45,7 +45,7 @@ class AngleFindingError(RuntimeError):
     """Newton's method did not reach the requested accuracy (final class)."""
 
 
-CONVENTIONS = ("Wx", "Wx-real", "reflection", "pennylane-qsvt")
+CONVENTIONS = ("Wx", "Wz", "Wx-real", "reflection", "pennylane-qsvt")
 """Phase conventions :func:`convert_phases` maps between (see ``docs/qsp.md``)."""
 
 
@@ -265,6 +265,9 @@ def convert_phases(phases: np.ndarray, source: str, target: str) -> np.ndarray:
     """Phases of the same polynomial in another convention (the table is in ``docs/qsp.md``).
 
     - ``"Wx"``: this module's, ``Im <0|U|0> = P`` with ``W(a) = e^{i arccos(a) X}`` (pyqsp ``sym_qsp``, QSPPACK).
+    - ``"Wz"``: the Hadamard-conjugated sequence ``H U_Wx H`` (signal ``e^{i arccos(a) Z}``,
+      phases ``e^{i phi X}``; the Laurent formulations): the same phases, the polynomial in
+      ``Im <+|U|+>``.
     - ``"Wx-real"``: the same signal, ``Re <0|U|0> = P`` (PennyLane ``poly_to_angles(..., "QSP")``):
       ``-pi/4`` on the first and last phase.
     - ``"reflection"``: signal ``R(a) = [[a, sqrt(1-a^2)], [sqrt(1-a^2), -a]]`` (a Hermitian block
@@ -302,7 +305,7 @@ def _pennylane_qsvt_shift(size: int) -> np.ndarray:
 
 
 def _to_wx(phases: np.ndarray, source: str) -> np.ndarray:
-    if source == "Wx":
+    if source in ("Wx", "Wz"):
         return phases
     if source == "Wx-real":
         return phases + _end_shift(phases.size, np.pi / 4, 0.0)
@@ -312,7 +315,7 @@ def _to_wx(phases: np.ndarray, source: str) -> np.ndarray:
 
 
 def _from_wx(phases: np.ndarray, target: str) -> np.ndarray:
-    if target == "Wx":
+    if target in ("Wx", "Wz"):
         return phases
     if target == "Wx-real":
         return phases - _end_shift(phases.size, np.pi / 4, 0.0)

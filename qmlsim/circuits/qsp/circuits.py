@@ -27,7 +27,7 @@ __all__ = [
     "walk_operator",
     "qsvt",
     "qsvt_polynomial",
-    "gqsp_circuit",
+    "gqsp",
     "projector_phase",
     "householder",
     "global_phase",
@@ -321,7 +321,7 @@ def qsvt_polynomial(block_encoding: BlockEncoding, phases: Sequence[float]) -> B
     return BlockEncoding(c, block_encoding.num_ancillas + 1, block_encoding.scale, False, block_encoding.matrix)
 
 
-def gqsp_circuit(unitary: Circuit | Any, angles: Any) -> Circuit:
+def gqsp(unitary: Circuit | Any, angles: Any) -> Circuit:
     """GQSP on ``unitary`` (a circuit or a matrix): control wire 0, then the unitary's wires.
 
     The ancilla-``|0>`` block is ``P(U)`` for ``angles = gqsp_angles(P)`` (shape ``(3, d + 1)``,
@@ -330,7 +330,7 @@ def gqsp_circuit(unitary: Circuit | Any, angles: Any) -> Circuit:
     Example:
         >>> import numpy as np
         >>> from qmlsim.circuits.qsp import gqsp_angles
-        >>> c = gqsp_circuit(np.diag([1.0, -1.0]), gqsp_angles(np.array([0.2, 0.5])))
+        >>> c = gqsp(np.diag([1.0, -1.0]), gqsp_angles(np.array([0.2, 0.5])))
         >>> c.num_wires
         2
     """
@@ -339,7 +339,7 @@ def gqsp_circuit(unitary: Circuit | Any, angles: Any) -> Circuit:
         n = _num_wires(matrix.shape[0] if matrix.ndim == 2 else 0, "the unitary")
         unitary = Circuit(n).unitary(matrix, list(range(n)))
     if unitary.num_inputs or unitary.num_weights:
-        raise ValueError("gqsp_circuit needs a unitary without inputs or weights (bind them first)")
+        raise ValueError("gqsp needs a unitary without inputs or weights (bind them first)")
     angles = np.asarray(angles, dtype=float)
     if angles.ndim != 2 or angles.shape[0] != 3:
         raise ValueError(f"GQSP angles have shape (3, d + 1) (theta, phi, lam), got {angles.shape}")

@@ -13,8 +13,8 @@ import numpy as np
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.expressions import Expr
 from qmlsim.circuits.observables import Observable, PauliTerm
-from qmlsim.circuits.qsp.circuits import BlockEncoding, block_encode_pauli_sum, gqsp_circuit, walk_operator
-from qmlsim.circuits.qsp.gqsp import gqsp_angles
+from qmlsim.circuits.qsp.circuits import BlockEncoding, block_encode_pauli_sum, gqsp, walk_operator
+from qmlsim.circuits.qsp.gqsp_phases import gqsp_angles
 
 __all__ = ["pauli_rotation", "trotter", "qubitization_evolution", "jacobi_anger_laurent"]
 
@@ -164,7 +164,7 @@ def qubitization_evolution(
     z = np.exp(2j * np.pi * np.arange(4096) / 4096)
     peak = float(np.abs(np.polynomial.polynomial.polyval(z, laurent)).max())
     p = scale / max(peak, 1.0) * laurent
-    c = gqsp_circuit(walk, gqsp_angles(p))
+    c = gqsp(walk, gqsp_angles(p))
     inverse_walk = walk.inverse()
     for _ in range(k):
         c.compose(inverse_walk, wires=list(range(1, c.num_wires)))
