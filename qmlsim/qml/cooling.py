@@ -51,6 +51,10 @@ class CoolingResult:
         ground_energy: ``E_0``.
         method: ``"dense"`` or ``"circuit"``.
         label: :data:`PROTOCOL_LABEL`.
+        circuit: for ``method="circuit"``, the GQSP circuit of one shifted-sign slice (its
+            angles are weights, one set per threshold; inputs select the system basis
+            state), to export or count gates; else ``None``.
+        trotter_slices: slices per cooling step (``method="circuit"``), else 0.
     """
 
     state: np.ndarray
@@ -65,6 +69,8 @@ class CoolingResult:
     ground_energy: float
     method: str
     label: str = field(default=PROTOCOL_LABEL)
+    circuit: Any = None
+    trotter_slices: int = 0
 
 
 def default_perturbation(num_wires: int) -> Observable:
@@ -116,6 +122,8 @@ def dynamical_cooling(
     initial_state: np.ndarray | None = None,
     method: str = "dense",
     num_wires: int | None = None,
+    trotter_slices: int | None = None,
+    device: Any = None,
 ) -> CoolingResult:
     """Cool toward the ground state of ``H`` by the inferred dynamical-cooling protocol (see the module docstring).
 
@@ -129,8 +137,13 @@ def dynamical_cooling(
         mu_schedule: ``(steps,)`` thresholds, or a function ``(energies, steps) -> (steps,)``;
             default :func:`linear_mu_schedule`.
         initial_state: ``(2^n,)``; default ``|0...0>`` (the ground state of the default ``V``).
-        method: ``"dense"`` (eigendecomposition, exact; up to 12 wires).
+        method: ``"dense"`` (eigendecomposition, exact; up to 12 wires) or ``"circuit"``:
+            each step is ``trotter_slices`` slices of ``e^{-i delta S(H - mu)}`` realised by GQSP
+            on a Trotterised ``e^{-i tau H}`` (a circuit run on the engine, post-selected on its
+            ancilla) alternated with ``e^{-i delta lambda V}`` (``H`` and ``V`` Pauli sums).
         num_wires: system size when ``H`` is an observable that does not touch the last wires.
+        trotter_slices: Strang slices per cooling step for ``method="circuit"`` (default ``ceil(4 t)``).
+        device: the executor that runs the circuits (default ``Simulator()``).
 
     Returns:
         :class:`CoolingResult`, labelled :data:`PROTOCOL_LABEL`.
@@ -145,8 +158,10 @@ def dynamical_cooling(
         >>> result.fidelities.shape, bool(result.fidelities[-1] > result.fidelities[0])
         ((17,), True)
     """
-    if method != "dense":
-        raise ValueError(f"method must be 'dense', got {method!r}")
+    if method not in ("dense", "circuit"):
+        raise ValueError(f"method must be 'dense' or 'circuit', got {method!r}")
+    if method == "circuit" and not all(isinstance(o, Observable) and o.is_pauli for o in (hamiltonian, perturbation or Z(0))):
+        raise ValueError("method='circuit' needs H and V as Pauli-sum Observables (the circuits are built from their terms)")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not coupling > 0:
@@ -204,14 +219,119 @@ def dynamical_cooling(
     energy_trace[0], fidelity_trace[0] = measure(psi)
     from math import erf  # noqa: PLC0415
 
+    total_time = steps * t
+    if method == "circuit":
+        slices = max(1, math.ceil(4 * t)) if trotter_slices is None else int(trotter_slices)
+        perturbation = default_perturbation(n) if perturbation is None else perturbation
+        evolve = _CircuitSlices(hamiltonian, perturbation, n, energies, eps, t / slices, lam, device)
+        for k, mu in enumerate(mus, start=1):
+            step = evolve.v_half @ evolve.sign_block(mu) @ evolve.v_half
+            for _ in range(slices):
+                psi = step @ psi
+                psi /= np.linalg.norm(psi)  # post-selection of the GQSP ancilla on |0>
+            energy_trace[k], fidelity_trace[k] = measure(psi)
+        queries = {"V": steps * slices, "exp(-iH)": steps * slices * evolve.degree}
+        return CoolingResult(
+            psi, energy_trace, fidelity_trace, queries, mus, lam, t, eps, evolve.degree, float(energies[0]), method,
+            circuit=evolve.circuit, trotter_slices=slices,
+        )
     sign = np.vectorize(erf)
     for k, mu in enumerate(mus, start=1):
         transformed = (vectors * sign((energies - mu) / eps)) @ vectors.conj().T
         w, u = np.linalg.eigh(transformed + lam * v)
         psi = u @ (np.exp(-1j * t * w) * (u.conj().T @ psi))
         energy_trace[k], fidelity_trace[k] = measure(psi)
-    total_time = steps * t
     queries = {"V": int(math.ceil(total_time)), "exp(-iH)": int(math.ceil(total_time)) * degree}
     return CoolingResult(
         psi, energy_trace, fidelity_trace, queries, mus, lam, t, eps, degree, float(energies[0]), method
     )
+
+
+class _CircuitSlices:
+    """The circuit method's pieces: a GQSP circuit for ``e^{-i delta S(H - mu)}`` (final class).
+
+    ``U = e^{-i tau H}`` is a Strang-Trotter circuit with ``tau`` small enough that every
+    ``theta = -tau (E - mu)`` lies in ``(-pi/2, pi/2)``; on the unit circle the target is the
+    smooth periodic ``exp(-i delta erf(sin(theta_mu) / (tau eps)))`` with
+    ``theta_mu = -(theta + tau mu)``, a Laurent polynomial of degree ``m`` in ``U`` (FFT
+    coefficients), realised by GQSP as ``P(z) = s z^m f(z)`` followed by ``U^-m``. The
+    GQSP angles are the circuit's weights, so one compiled circuit serves every ``mu``;
+    its inputs select the system basis state, so one batched engine call returns the
+    whole ancilla-``|0>`` block.
+    """
+
+    def __init__(self, hamiltonian: Observable, perturbation: Observable, n: int, energies: np.ndarray,
+                 eps: float, delta: float, lam: float, device: Any) -> None:
+        from qmlsim.circuits import Circuit  # noqa: PLC0415
+        from qmlsim.circuits.qsp import gqsp, trotter  # noqa: PLC0415
+        from qmlsim.simulators import Simulator  # noqa: PLC0415
+
+        self.n, self.delta, self.eps = n, delta, eps
+        self.device = Simulator() if device is None else device
+        spread = float(energies[-1] - energies[0])
+        # every tau (E - mu) within (-pi/2, pi/2): |E - mu| <= spread + 1 for the default sweep (margin for others)
+        self.tau = 0.9 * math.pi / (2 * (spread + 1.5))
+        self.u = trotter(hamiltonian, self.tau, steps=2, order=2, num_wires=n)
+        # degree: the Laurent series of the sharpest target, truncated at 1e-9
+        self.m = self._laurent(float(energies[0])).size // 2
+        self.degree = 2 * self.m
+        core = gqsp(self.u, np.zeros((3, self.degree + 1)))
+        symbolic = Circuit(n + 1)
+        bits = symbolic.inputs(n)
+        weights = symbolic.weights(3 * (self.degree + 1))
+        for i in range(n):  # RX(pi x_i) |0> = -i |1> for x_i = 1: the basis column, phase corrected below
+            symbolic.rx(np.pi * bits[i], 1 + i)
+        for op, j in zip(core.ops, _gqsp_slots(core)):
+            if op.name == "gqsp":
+                symbolic.gqsp(weights[j], weights[self.degree + 1 + j], weights[2 * (self.degree + 1) + j], 0)
+            else:
+                symbolic.append(op)
+        inverse = self.u.inverse()
+        for _ in range(self.m):
+            symbolic.compose(inverse, wires=list(range(1, n + 1)))
+        self.circuit = symbolic
+        index = np.arange(2**n)
+        self.bits = ((index[:, None] >> (n - 1 - np.arange(n))) & 1).astype(float)
+        self.phase_fix = (1j) ** self.bits.sum(axis=1)
+        # half a slice of e^{-i delta lambda V} on each side of the sign block (Strang splitting)
+        w, vecs = np.linalg.eigh(perturbation.matrix(n))
+        self.v_half = (vecs * np.exp(-0.5j * delta * lam * w)) @ vecs.conj().T
+
+    def _laurent(self, mu: float, tol: float = 1e-7) -> np.ndarray:
+        from qmlsim.circuits.qsp.polynomials import erf  # noqa: PLC0415
+
+        size = 1 << 14
+        theta = 2 * np.pi * np.arange(size) / size
+        shifted = -(theta + self.tau * mu)  # U = e^{-i tau H}: theta = -tau E, so shifted = tau (E - mu)
+        values = np.exp(-1j * self.delta * erf(np.sin(shifted) / (self.tau * self.eps)))
+        spectrum = np.fft.fft(values) / size
+        k = np.arange(size)
+        k = np.where(k < size // 2, k, k - size)
+        keep = np.abs(spectrum) > tol
+        m = int(np.abs(k[keep]).max()) if keep.any() else 0
+        if hasattr(self, "m"):
+            m = self.m
+        return np.concatenate([spectrum[size - m :], spectrum[: m + 1]]) if m else spectrum[:1]
+
+    def sign_block(self, mu: float) -> np.ndarray:
+        """``~ e^{-i delta S(H - mu)}`` on the system (the GQSP block, renormalised by its scale)."""
+        from qmlsim.circuits.qsp import gqsp_angles  # noqa: PLC0415
+
+        laurent = self._laurent(float(mu))
+        scale = 0.99 / max(1.0, float(np.abs(np.fft.fft(laurent, 4096)).max()))
+        angles = gqsp_angles(scale * laurent)
+        states = np.asarray(self.device.statevector(self.circuit, x=self.bits, weights=angles.ravel()))
+        dim = 2**self.n
+        return (states[:, :dim] * self.phase_fix[:, None]).T / scale
+
+
+def _gqsp_slots(circuit: Any) -> list[int]:
+    """For each op of a gqsp circuit, the index of its GQSP rotation (counting gqsp ops), or -1."""
+    slots, count = [], 0
+    for op in circuit.ops:
+        if op.name == "gqsp":
+            slots.append(count)
+            count += 1
+        else:
+            slots.append(-1)
+    return slots
