@@ -142,3 +142,19 @@ def test_readme_results_block_is_rendered_from_the_snapshots():
     readme = run.README.read_text()
     start, end = readme.index(run.README_BEGIN), readme.index(run.README_END) + len(run.README_END)
     assert readme[start:end] == run.readme_block(), "run: python benchmarks/run.py --update-readme"
+
+
+def test_documentation_snapshots_are_full_runs_with_equal_threads():
+    """docs/results/ holds full benchmark runs at 1 and 2 threads per suite, each recording its machine and commit."""
+    run = _bench_run_module()
+    snapshots = sorted(run.DOCS_RESULTS.glob("*threads.json"))
+    assert snapshots, "no benchmark snapshots in docs/results/"
+    suites = {}
+    for path in snapshots:
+        data = json.loads(path.read_text())
+        assert data["quick"] is False, f"{path.name} is a --quick run"
+        machine = data["machine"]
+        assert machine["threads"] in (1, 2) and machine["commit"] and machine["date_utc"]
+        assert path.name == run.results_name(data["suite"], machine["threads"])
+        suites.setdefault(data["suite"], set()).add(machine["threads"])
+    assert all(threads == {1, 2} for threads in suites.values()), suites
