@@ -65,56 +65,53 @@ def reduced_to_full(reduced: np.ndarray, parity: int) -> np.ndarray:
 
 
 # --- products of QSP factors ---------------------------------------------------------------
-def _factors(phases: np.ndarray, a: np.ndarray, length: int | None = None) -> np.ndarray:
-    """``G_k = e^{i phi_k Z} W(a)`` for ``k < d``, padded with identities to ``length``: ``(len(a), length, 2, 2)``."""
-    d = phases.size - 1
-    length = d if length is None else length
-    root = np.sqrt(np.clip(1 - a * a, 0.0, None))[:, None]
-    e = np.exp(1j * phases[:-1])
-    out = np.zeros((a.size, length, 2, 2), dtype=complex)
-    out[:, :d, 0, 0] = e * a[:, None]
-    out[:, :d, 0, 1] = 1j * e * root
-    out[:, :d, 1, 0] = 1j * np.conj(e) * root
-    out[:, :d, 1, 1] = np.conj(e) * a[:, None]
-    out[:, d:, 0, 0] = out[:, d:, 1, 1] = 1.0
-    return out
-
-
 def _prefix_rows(phases: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Rows ``<0| G_0 G_1 ... G_{k-1}`` for ``k = 0 .. d``: shape ``(len(a), d + 1, 2)``, by a blocked scan.
 
-    Inside blocks of ``s ~ sqrt(d)`` factors the running products are full 2x2 matrices
-    (``s`` steps over all nodes and blocks at once); the row entering each block is then
-    carried across the ``d / s`` blocks; one elementwise product combines the two.
+    ``G_k = e^{i phi_k Z} W(a)``. Inside blocks of ``s ~ sqrt(d)`` factors the running
+    products are full 2x2 matrices (``s`` steps, each over all nodes and blocks at once);
+    the row entering each block is then carried across the ``d / s`` blocks; one
+    elementwise product combines the two. Arrays are laid out so that every step reads
+    and writes contiguous memory.
     """
     n = phases.size - 1
     nodes = a.size
     size = max(1, math.isqrt(n))
     blocks = -(-n // size)
-    factors = _factors(phases, a, blocks * size).reshape(nodes, blocks, size, 2, 2)
-    # running products inside each block, as their four entries (the first is the identity)
-    inside = np.empty((4, nodes, blocks, size + 1), dtype=complex)
-    m00, m01, m10, m11 = inside
-    m00[..., 0] = m11[..., 0] = 1.0
-    m01[..., 0] = m10[..., 0] = 0.0
+    e = np.ones(blocks * size, dtype=complex)  # padding: e = 1 with W replaced by the identity below
+    e[:n] = np.exp(1j * phases[:-1])
+    e = e.reshape(blocks, size)
+    live = (np.arange(blocks * size) < n).reshape(blocks, size)
+    a_col = a[:, None]
+    root = np.sqrt(np.clip(1 - a * a, 0.0, None))[:, None]
+    # running products inside each block, entry by entry, (size + 1, nodes, blocks)
+    m00 = np.empty((size + 1, nodes, blocks), dtype=complex)
+    m01, m10, m11 = np.empty_like(m00), np.empty_like(m00), np.empty_like(m00)
+    m00[0], m01[0], m10[0], m11[0] = 1.0, 0.0, 0.0, 1.0
     for t in range(size):
-        g = factors[:, :, t]
-        m00[..., t + 1] = m00[..., t] * g[..., 0, 0] + m01[..., t] * g[..., 1, 0]
-        m01[..., t + 1] = m00[..., t] * g[..., 0, 1] + m01[..., t] * g[..., 1, 1]
-        m10[..., t + 1] = m10[..., t] * g[..., 0, 0] + m11[..., t] * g[..., 1, 0]
-        m11[..., t + 1] = m10[..., t] * g[..., 0, 1] + m11[..., t] * g[..., 1, 1]
-    entering = np.empty((2, nodes, blocks + 1), dtype=complex)
-    r0, r1 = entering
-    r0[:, 0], r1[:, 0] = 1.0, 0.0
+        et = e[:, t]
+        g00 = np.where(live[:, t], et * a_col, 1.0)  # G = [[e a, i e r], [i conj(e) r, conj(e) a]]
+        g01 = np.where(live[:, t], 1j * et * root, 0.0)
+        g10 = np.where(live[:, t], 1j * np.conj(et) * root, 0.0)
+        g11 = np.where(live[:, t], np.conj(et) * a_col, 1.0)
+        m00[t + 1] = m00[t] * g00 + m01[t] * g10
+        m01[t + 1] = m00[t] * g01 + m01[t] * g11
+        m10[t + 1] = m10[t] * g00 + m11[t] * g10
+        m11[t + 1] = m10[t] * g01 + m11[t] * g11
+    r0 = np.empty((blocks + 1, nodes), dtype=complex)
+    r1 = np.empty_like(r0)
+    r0[0], r1[0] = 1.0, 0.0
     for b in range(blocks):
-        r0[:, b + 1] = r0[:, b] * m00[:, b, size] + r1[:, b] * m10[:, b, size]
-        r1[:, b + 1] = r0[:, b] * m01[:, b, size] + r1[:, b] * m11[:, b, size]
+        r0[b + 1] = r0[b] * m00[size, :, b] + r1[b] * m10[size, :, b]
+        r1[b + 1] = r0[b] * m01[size, :, b] + r1[b] * m11[size, :, b]
+    head0, head1 = r0[:blocks].T, r1[:blocks].T  # (nodes, blocks)
     rows = np.empty((nodes, n + 1, 2), dtype=complex)
-    head0, head1 = r0[:, :blocks, None], r1[:, :blocks, None]
-    rows[:, :n, 0] = (head0 * m00[..., :size] + head1 * m10[..., :size]).reshape(nodes, -1)[:, :n]
-    rows[:, :n, 1] = (head0 * m01[..., :size] + head1 * m11[..., :size]).reshape(nodes, -1)[:, :n]
+    # (size, nodes, blocks) -> (nodes, blocks, size) -> position k = b * size + t
+    first = (head0 * m00[:size] + head1 * m10[:size]).transpose(1, 2, 0).reshape(nodes, -1)
+    second = (head0 * m01[:size] + head1 * m11[:size]).transpose(1, 2, 0).reshape(nodes, -1)
+    rows[:, :n, 0], rows[:, :n, 1] = first[:, :n], second[:, :n]
     # the padding is identities, so the row after all d factors is the one leaving the last block
-    rows[:, n, 0], rows[:, n, 1] = r0[:, blocks], r1[:, blocks]
+    rows[:, n, 0], rows[:, n, 1] = r0[blocks], r1[blocks]
     return rows
 
 
