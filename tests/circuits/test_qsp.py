@@ -347,3 +347,23 @@ def test_trotter_evolution_on_the_engine_against_expm_by_size(num_wires):
     state = Simulator().statevector(qsp.trotter(h, 0.4, steps=8, order=4))
     exact = expm(-0.4j * h.matrix(num_wires))[:, 0]
     assert 1 - abs(np.vdot(exact, state)) < 1e-7
+
+
+def test_pennylane_qsvt_and_gqsp_templates_from_our_phases():
+    qml = pytest.importorskip("pennylane")
+    from qmlsim.circuits.convert import to_pennylane_gqsp, to_pennylane_qsvt
+
+    rng = np.random.default_rng(11)
+    a = random_hermitian(4, rng, norm=0.5).real
+    p = qsp.erf_polynomial(19, 4)
+    phases = qsp.angles(p)
+    block = qml.matrix(to_pennylane_qsvt(a, phases, wires=[0, 1, 2]), wire_order=[0, 1, 2])[:4, :4]
+    ours = engine_block(qsp.qsvt(qsp.block_encode_matrix(a), phases), 1)
+    assert np.abs(block.real - apply_function(a, p)).max() < 1e-12
+    assert np.abs(block.real - ours.imag).max() < 1e-12
+    with pytest.raises(ValueError, match="divide the matrix"):
+        to_pennylane_qsvt(np.full((2, 2), 0.6), phases, wires=[0, 1])
+    u = qsp.trotter(tfim(2), 0.3, steps=2)
+    angles = qsp.gqsp_angles(np.array([0.2, 0.3j, -0.25]))
+    pl = qml.matrix(to_pennylane_gqsp(u, angles, control=0), wire_order=[0, 1, 2])
+    assert np.abs(pl - dense_unitary(qsp.gqsp(u, angles))).max() < 1e-12

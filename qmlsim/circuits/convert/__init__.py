@@ -7,7 +7,7 @@ package needs NumPy only.
 - :func:`to_qiskit`, :func:`from_qiskit`, :func:`qiskit_parameters`, :func:`parameter_values`
   (:mod:`.qiskit`)
 - :func:`to_pennylane`, :func:`to_tape`, :func:`from_pennylane`, :func:`to_pennylane_observable`,
-  :func:`from_pennylane_observable` (:mod:`.pennylane`)
+  :func:`from_pennylane_observable`, :func:`to_pennylane_qsvt`, :func:`to_pennylane_gqsp` (:mod:`.pennylane`)
 - :func:`to_qasm3`, :func:`from_qasm2` (:mod:`.qasm`)
 - :func:`reverse_bit_order` (:mod:`.bitorder`): the one place that converts arrays
   between qmlsim's big-endian and Qiskit's little-endian basis order.
@@ -34,6 +34,8 @@ _LAZY = {
     "from_pennylane": "qmlsim.circuits.convert.pennylane",
     "to_pennylane_observable": "qmlsim.circuits.convert.pennylane",
     "from_pennylane_observable": "qmlsim.circuits.convert.pennylane",
+    "to_pennylane_qsvt": "qmlsim.circuits.convert.pennylane",
+    "to_pennylane_gqsp": "qmlsim.circuits.convert.pennylane",
     "to_qasm3": "qmlsim.circuits.convert.qasm",
     "from_qasm2": "qmlsim.circuits.convert.qasm",
 }

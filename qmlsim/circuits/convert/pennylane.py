@@ -49,6 +49,8 @@ __all__ = [
     "tape_to_circuit",
     "to_pennylane_observable",
     "from_pennylane_observable",
+    "to_pennylane_qsvt",
+    "to_pennylane_gqsp",
     "PENNYLANE_GATES",
     "pennylane_gate_set",
 ]
@@ -486,3 +488,54 @@ def from_pennylane_observable(observable: Any, wire_order: Sequence[Hashable] | 
     if not labels:
         return Observable([PauliTerm(float(np.real(matrix.reshape(-1)[0])), ())])
     return Hermitian(matrix, [index(w) for w in labels])
+
+
+# --- QSP templates -----------------------------------------------------------------------------
+def to_pennylane_qsvt(matrix: Any, phases: Sequence[float], wires: Sequence[Hashable]) -> Any:
+    """``qml.QSVT(qml.BlockEncode(matrix), PCPhase projectors)`` for Wx phases of :func:`qmlsim.circuits.qsp.angles`.
+
+    The phases are converted to PennyLane's convention (``qsp.convert_phases(..., "pennylane-qsvt")``),
+    so ``Re`` of the operator's top-left block is ``P(matrix)``. PennyLane's ``BlockEncode``
+    divides ``matrix`` by ``max(||A A^+||_inf, ||A^+ A||_inf)`` whenever that exceeds 1, even
+    when the spectral norm does not; this function refuses such a matrix instead of letting
+    the block silently become ``P(A / norm)``.
+
+    Args:
+        matrix: ``(2^n, 2^n)`` with ``||A||_2 <= 1``.
+        phases: Wx phases (``d + 1``).
+        wires: ``n + 1`` PennyLane wires (the first is the block encoding's ancilla).
+
+    Example:
+        >>> import numpy as np
+        >>> from qmlsim.circuits import qsp
+        >>> p = qsp.sign_polynomial(11, 3)
+        >>> op = to_pennylane_qsvt(np.diag([0.5, -0.2]), qsp.angles(p), wires=[0, 1])
+        >>> block = qml.matrix(op, wire_order=[0, 1])[:2, :2]
+        >>> bool(np.allclose(block.real.diagonal(), p(np.array([0.5, -0.2])), atol=1e-12))
+        True
+    """
+    from qmlsim.circuits.qsp import convert_phases  # noqa: PLC0415
+
+    a = np.asarray(matrix)
+    op = qml.BlockEncode(a, wires=list(wires))
+    norm = op.hyperparameters.get("norm", 1.0)
+    if norm > 1:
+        raise ValueError(
+            f"qml.BlockEncode would divide this matrix by {norm:.6g} (its max(||AA^+||_inf, ||A^+A||_inf)), so the "
+            f"QSVT block would be P(A / {norm:.6g}); divide the matrix by {norm:.6g} first and evaluate P there"
+        )
+    dim = a.shape[0]
+    projectors = [qml.PCPhase(phi, dim=dim, wires=list(wires)) for phi in convert_phases(phases, "Wx", "pennylane-qsvt")]
+    return qml.QSVT(op, projectors)
+
+
+def to_pennylane_gqsp(unitary: Any, angles: Any, control: Hashable) -> Any:
+    """``qml.GQSP(unitary, angles, control)`` for angles of :func:`qmlsim.circuits.qsp.gqsp_angles` (same layout).
+
+    ``unitary`` is a PennyLane operator, or a qmlsim :class:`Circuit` without inputs or weights
+    (converted with :func:`to_pennylane` onto wires ``1 .. n`` when ``control`` is 0).
+    """
+    if isinstance(unitary, Circuit):
+        ops = to_pennylane(unitary, wire_labels=[w + 1 for w in range(unitary.num_wires)])
+        unitary = qml.prod(*ops[::-1]) if len(ops) > 1 else ops[0]
+    return qml.GQSP(unitary, np.asarray(angles, dtype=float), control=control)
