@@ -25,7 +25,14 @@ import numpy as np
 
 from qmlsim.circuits import Observable, Z
 
-__all__ = ["PROTOCOL_LABEL", "CoolingResult", "dynamical_cooling", "default_perturbation", "linear_mu_schedule"]
+__all__ = [
+    "PROTOCOL_LABEL",
+    "CoolingResult",
+    "dynamical_cooling",
+    "default_perturbation",
+    "linear_mu_schedule",
+    "as_hermitian_matrix",
+]
 
 PROTOCOL_LABEL = "dynamical-cooling-style protocol (inferred from the abstract)"
 _DENSE_LIMIT = 12  # wires: the dense method diagonalises 2^n x 2^n matrices
@@ -83,7 +90,8 @@ def linear_mu_schedule(energies: np.ndarray, steps: int) -> np.ndarray:
     return np.linspace(energies[-1] + 1.0, 0.5 * (energies[0] + energies[1]), steps)
 
 
-def _hermitian(operator: Any, num_wires: int | None, name: str) -> tuple[np.ndarray, int]:
+def as_hermitian_matrix(operator: Any, num_wires: int | None, name: str) -> tuple[np.ndarray, int]:
+    """``(matrix, num_wires)`` of a Pauli-sum observable or a dense Hermitian matrix; ``ValueError`` naming ``name`` otherwise."""
     if isinstance(operator, Observable):
         wires = max(operator.wires) + 1 if operator.wires else 1
         n = wires if num_wires is None else int(num_wires)
@@ -166,10 +174,10 @@ def dynamical_cooling(
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not coupling > 0:
         raise ValueError(f"coupling must be positive, got {coupling}")
-    h, n = _hermitian(hamiltonian, num_wires, "H")
+    h, n = as_hermitian_matrix(hamiltonian, num_wires, "H")
     if n > _DENSE_LIMIT:
         raise ValueError(f"the dense method diagonalises 2^n x 2^n matrices: at most {_DENSE_LIMIT} wires, got {n}")
-    v, nv = _hermitian(default_perturbation(n) if perturbation is None else perturbation, n, "V")
+    v, nv = as_hermitian_matrix(default_perturbation(n) if perturbation is None else perturbation, n, "V")
     if nv != n:
         raise ValueError(f"V acts on {nv} wires, H on {n}")
     norm_v = float(np.abs(np.linalg.eigvalsh(v)).max())

@@ -23,7 +23,7 @@ from qmlsim.circuits import Observable
 from qmlsim.circuits.qsp import chebyshev_approximation
 from qmlsim.circuits.qsp.polynomials import erf
 from qmlsim.circuits.templates import hardware_efficient_ansatz
-from qmlsim.qml.cooling import _hermitian, default_perturbation
+from qmlsim.qml.cooling import as_hermitian_matrix, default_perturbation
 
 __all__ = ["GroundStateResult", "adiabatic_preparation", "eigenstate_filtering", "vqe"]
 
@@ -68,8 +68,8 @@ def adiabatic_preparation(
         >>> adiabatic_preparation(tfim(4), total_time=20.0).fidelity > 0.9
         True
     """
-    h, n = _hermitian(hamiltonian, None, "H")
-    v, _ = _hermitian(default_perturbation(n) if perturbation is None else perturbation, n, "V")
+    h, n = as_hermitian_matrix(hamiltonian, None, "H")
+    v, _ = as_hermitian_matrix(default_perturbation(n) if perturbation is None else perturbation, n, "V")
     if not total_time > 0:
         raise ValueError(f"total_time must be positive, got {total_time}")
     slices = max(16, int(math.ceil(4 * total_time))) if slices is None else int(slices)
@@ -99,7 +99,7 @@ def eigenstate_filtering(
         >>> r.fidelity > 0.99 and 0 < r.cost["success_probability"] <= 1
         True
     """
-    h, n = _hermitian(hamiltonian, None, "H")
+    h, n = as_hermitian_matrix(hamiltonian, None, "H")
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
         raise ValueError(f"degree must be an integer >= 2, got {degree!r}")
     energies, vectors, ground = _spectrum(h)
@@ -136,7 +136,7 @@ def vqe(
 
     if not isinstance(hamiltonian, Observable) or not hamiltonian.is_pauli:
         raise ValueError("vqe needs a Pauli-sum Observable (the engine measures it term by term)")
-    h, n = _hermitian(hamiltonian, None, "H")
+    h, n = as_hermitian_matrix(hamiltonian, None, "H")
     energies, _, ground = _spectrum(h)
     device = Simulator() if device is None else device
     circuit = hardware_efficient_ansatz(n, layers)
