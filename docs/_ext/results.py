@@ -88,8 +88,9 @@ def provenance(name: str) -> str:
         parts.append(f"commit {machine['commit'][:8]}")
     if threads:
         parts.append(f"{threads} thread{'s' if threads > 1 else ''} for every implementation")
-    if machine.get("cpu_count_usable"):
-        parts.append(f"{machine['cpu_count_usable']} usable CPUs ({machine.get('processor', '?')})")
+    cpus = machine.get("cpu_count") or machine.get("cpu_count_usable")
+    if cpus:  # the machine's CPUs (a run limited to fewer threads records its own affinity as usable)
+        parts.append(f"on a {cpus}-CPU {machine.get('processor', '')} machine".replace("  ", " "))
     return "From " + ", ".join(parts) + "."
 
 

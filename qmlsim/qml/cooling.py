@@ -5,7 +5,7 @@ sign function, so that eigenvalues below and above a threshold ``mu`` form two b
 separated by a gap, and evolve under the transformed Hamiltonian plus a weak perturbation
 ``lambda V``, which drives transitions down in energy. **Only the paper's abstract could
 be read** when this was written. The default protocol is the reconstruction of
-``../shared/specs/qsp-cooling-ridgelet-hhl.md`` section 1.3, which cools in simulation:
+``../shared/specs/qsp-cooling-ridgelet-hhl.md`` section 1.3, which cools in simulation::
 
     mu_k swept linearly from above E_max to between E_0 and E_1 (k = 1 .. d),
     |psi> <- exp(-i t [S_eps(H - mu_k) + lambda V]) |psi>,   lambda = c / sqrt(d),  t = 1 / lambda,

@@ -1,5 +1,7 @@
 """Quantum signal processing: bounded polynomials, phase factors, QSP / QSVT / GQSP circuits, block encodings.
 
+In short::
+
     from qmlsim.circuits import qsp
     p = qsp.sign_polynomial(degree=161, delta=20)   # numpy.polynomial.Chebyshev, odd, max |p| = 0.9
     phases = qsp.angles(p)                          # symmetric QSP phases, Wx convention: Im <0|U(a)|0> = p(a)
