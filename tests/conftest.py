@@ -71,3 +71,12 @@ def pytest_sessionstart(session):
     background.build_in_parallel(tuple(missing))
     if reporter is not None:
         reporter.write_line(f"qmlsim: kernels compiled in {time.perf_counter() - start:.0f} s")
+
+
+# Tests that take many seconds each (JAX compiles): started first, so that no worker is
+# left running one of them while the other has finished (measured with --durations).
+_HEAVY_FIRST = ("jax-scan", "reproduces_paper", "hqkan_classifier_and_baselines", "qkan.md", "circuit_method_agrees")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not any(mark in item.nodeid for mark in _HEAVY_FIRST))

@@ -111,17 +111,19 @@ def test_bad_input_is_refused_with_the_fix():
         dynamical_cooling(tfim(3), steps=4, mu_schedule=[0.0])
 
 
-def test_circuit_method_agrees_with_dense():
-    h = tfim(4, h=1.0)
-    dense = dynamical_cooling(h, steps=8)
-    circuit = dynamical_cooling(h, steps=8, method="circuit")
+@pytest.mark.parametrize("num_wires, steps", [(3, 4), pytest.param(5, 16, marks=pytest.mark.slow)])
+def test_circuit_method_agrees_with_dense(num_wires, steps):
+    h = tfim(num_wires, h=1.0)
+    dense = dynamical_cooling(h, steps=steps)
+    circuit = dynamical_cooling(h, steps=steps, method="circuit")
     assert 1 - abs(np.vdot(dense.state, circuit.state)) ** 2 < 1e-3
     assert abs(circuit.fidelities[-1] - dense.fidelities[-1]) < 5e-3
     # the GQSP slice is an ordinary circuit: its size and query counts are reported, and it exports
-    assert circuit.circuit.num_wires == 5 and circuit.queries["exp(-iH)"] == 8 * circuit.trotter_slices * circuit.sign_degree
+    assert circuit.circuit.num_wires == num_wires + 1
+    assert circuit.queries["exp(-iH)"] == steps * circuit.trotter_slices * circuit.sign_degree
     from qmlsim.circuits.convert import to_qiskit
 
-    assert to_qiskit(circuit.circuit).num_qubits == 5
+    assert to_qiskit(circuit.circuit).num_qubits == num_wires + 1
 
 
 def test_circuit_method_needs_pauli_sums():
