@@ -219,11 +219,13 @@ def readme_block(results: Path = DOCS_RESULTS) -> str:
             lines.append(f"| {label} | {threads} | {format_seconds(rows[ours]['seconds'])} | {peer} |")
     havlicek = results / "havlicek.json"
     if havlicek.is_file():
-        means = json.loads(havlicek.read_text())["means"]
+        summary = json.loads(havlicek.read_text())
+        means = summary["means"]
         depths = means["variational_test_by_depth"]
         lines.append("")
         lines.append(
-            f"`qmlsim experiment havlicek` (full run), mean test accuracy: QSVC exact kernel "
+            f"`qmlsim experiment havlicek` (full run, {summary['machine']['seconds']:.0f} s with the kernels cached), "
+            f"mean test accuracy: QSVC exact kernel "
             f"{means['kernel']['exact_test']:.4g}, 50,000-shot kernel {means['kernel']['shots_test']:.4g}, "
             f"RBF SVM {means['kernel']['rbf_test']:.4g}; variational classifier "
             + ", ".join(f"depth {d} {v:.4g}" for d, v in depths.items()) + "."
