@@ -1,4 +1,4 @@
-"""Quantum machine learning on qmlsim circuits: data sets, quantum kernels, classifiers, optimizers.
+"""Quantum machine learning on qmlsim circuits: data sets, quantum kernels, classifiers, optimizers, ground states.
 
 Submodules are imported on first use of their names, so ``import qmlsim.qml`` stays light
 (``qmlsim.qml.qkan`` is a separate subpackage, never imported from here).
@@ -21,6 +21,10 @@ _LAZY = {
     "minimize_spsa": "qmlsim.qml.optimizers",
     "spsa_transform": "qmlsim.qml.optimizers",
     "minimize": "qmlsim.qml.optimizers",
+    "dynamical_cooling": "qmlsim.qml.cooling",
+    "adiabatic_preparation": "qmlsim.qml.ground_state",
+    "eigenstate_filtering": "qmlsim.qml.ground_state",
+    "vqe": "qmlsim.qml.ground_state",
 }
 
 __all__ = list(_LAZY)
