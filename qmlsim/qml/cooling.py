@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from qmlsim.circuits import Observable, Z
+from qmlsim.circuits.qsp import laurent_series
+from qmlsim.circuits.qsp.polynomials import erf
 
 __all__ = [
     "PROTOCOL_LABEL",
@@ -225,8 +227,6 @@ def dynamical_cooling(
 
     energy_trace, fidelity_trace = np.empty(steps + 1), np.empty(steps + 1)
     energy_trace[0], fidelity_trace[0] = measure(psi)
-    from math import erf  # noqa: PLC0415
-
     total_time = steps * t
     if method == "circuit":
         slices = max(1, math.ceil(4 * t)) if trotter_slices is None else int(trotter_slices)
@@ -243,9 +243,8 @@ def dynamical_cooling(
             psi, energy_trace, fidelity_trace, queries, mus, lam, t, eps, evolve.degree, float(energies[0]), method,
             circuit=evolve.circuit, trotter_slices=slices,
         )
-    sign = np.vectorize(erf)
     for k, mu in enumerate(mus, start=1):
-        transformed = (vectors * sign((energies - mu) / eps)) @ vectors.conj().T
+        transformed = (vectors * erf((energies - mu) / eps)) @ vectors.conj().T
         w, u = np.linalg.eigh(transformed + lam * v)
         psi = u @ (np.exp(-1j * t * w) * (u.conj().T @ psi))
         energy_trace[k], fidelity_trace[k] = measure(psi)
@@ -280,8 +279,8 @@ class _CircuitSlices:
         # every tau (E - mu) within (-pi/2, pi/2): |E - mu| <= spread + 1 for the default sweep (margin for others)
         self.tau = 0.9 * math.pi / (2 * (spread + 1.5))
         self.u = trotter(hamiltonian, self.tau, steps=2, order=2, num_wires=n)
-        # degree: the Laurent series of the sharpest target, truncated at 1e-9
-        self.m = self._laurent(float(energies[0])).size // 2
+        # degree: where the target's Laurent series falls below 1e-7 (every mu gives the same sharpness)
+        self.m = laurent_series(self._target(float(energies[0])), self._GRID, tol=1e-7).size // 2
         self.degree = 2 * self.m
         core = gqsp(self.u, np.zeros((3, self.degree + 1)))
         symbolic = Circuit(n + 1)
@@ -289,9 +288,11 @@ class _CircuitSlices:
         weights = symbolic.weights(3 * (self.degree + 1))
         for i in range(n):  # RX(pi x_i) |0> = -i |1> for x_i = 1: the basis column, phase corrected below
             symbolic.rx(np.pi * bits[i], 1 + i)
-        for op, j in zip(core.ops, _gqsp_slots(core)):
+        rotation = 0  # the gqsp rotations in order take the angle columns, as weights
+        for op in core.ops:
             if op.name == "gqsp":
-                symbolic.gqsp(weights[j], weights[self.degree + 1 + j], weights[2 * (self.degree + 1) + j], 0)
+                symbolic.gqsp(*(weights[row * (self.degree + 1) + rotation] for row in range(3)), 0)
+                rotation += 1
             else:
                 symbolic.append(op)
         inverse = self.u.inverse()
@@ -305,41 +306,20 @@ class _CircuitSlices:
         w, vecs = np.linalg.eigh(perturbation.matrix(n))
         self.v_half = (vecs * np.exp(-0.5j * delta * lam * w)) @ vecs.conj().T
 
-    def _laurent(self, mu: float, tol: float = 1e-7) -> np.ndarray:
-        from qmlsim.circuits.qsp.polynomials import erf  # noqa: PLC0415
+    _GRID = 1 << 14
 
-        size = 1 << 14
-        theta = 2 * np.pi * np.arange(size) / size
-        shifted = -(theta + self.tau * mu)  # U = e^{-i tau H}: theta = -tau E, so shifted = tau (E - mu)
-        values = np.exp(-1j * self.delta * erf(np.sin(shifted) / (self.tau * self.eps)))
-        spectrum = np.fft.fft(values) / size
-        k = np.arange(size)
-        k = np.where(k < size // 2, k, k - size)
-        keep = np.abs(spectrum) > tol
-        m = int(np.abs(k[keep]).max()) if keep.any() else 0
-        if hasattr(self, "m"):
-            m = self.m
-        return np.concatenate([spectrum[size - m :], spectrum[: m + 1]]) if m else spectrum[:1]
+    def _target(self, mu: float) -> Callable[[np.ndarray], np.ndarray]:
+        """``theta -> exp(-i delta erf(sin(tau (E - mu)) / (tau eps)))`` with ``theta = -tau E`` (``U = e^{-i tau H}``)."""
+        return lambda theta: np.exp(-1j * self.delta * erf(np.sin(-(theta + self.tau * mu)) / (self.tau * self.eps)))
 
     def sign_block(self, mu: float) -> np.ndarray:
         """``~ e^{-i delta S(H - mu)}`` on the system (the GQSP block, renormalised by its scale)."""
         from qmlsim.circuits.qsp import gqsp_angles  # noqa: PLC0415
 
-        laurent = self._laurent(float(mu))
+        laurent = laurent_series(self._target(float(mu)), self._GRID, half_degree=self.m)
         scale = 0.99 / max(1.0, float(np.abs(np.fft.fft(laurent, 4096)).max()))
         angles = gqsp_angles(scale * laurent)
         states = np.asarray(self.device.statevector(self.circuit, x=self.bits, weights=angles.ravel()))
         dim = 2**self.n
         return (states[:, :dim] * self.phase_fix[:, None]).T / scale
 
-
-def _gqsp_slots(circuit: Any) -> list[int]:
-    """For each op of a gqsp circuit, the index of its GQSP rotation (counting gqsp ops), or -1."""
-    slots, count = [], 0
-    for op in circuit.ops:
-        if op.name == "gqsp":
-            slots.append(count)
-            count += 1
-        else:
-            slots.append(-1)
-    return slots

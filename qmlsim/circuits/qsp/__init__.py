@@ -33,7 +33,7 @@ from qmlsim.circuits.qsp.circuits import (
     state_preparation,
     walk_operator,
 )
-from qmlsim.circuits.qsp.gqsp_phases import complementary_polynomial, gqsp_angles, gqsp_matrix
+from qmlsim.circuits.qsp.gqsp_phases import complementary_polynomial, gqsp_angles, gqsp_matrix, laurent_series
 from qmlsim.circuits.qsp.hamiltonian import jacobi_anger_laurent, pauli_rotation, qubitization_evolution, trotter
 from qmlsim.circuits.qsp.polynomials import (
     QSPPolynomial,
@@ -71,6 +71,7 @@ __all__ = [
     "complementary_polynomial",
     "gqsp_angles",
     "gqsp_matrix",
+    "laurent_series",
     "qsp_circuit",
     "BlockEncoding",
     "block_encode_matrix",

@@ -15,13 +15,37 @@ by polynomial root finding, which is what limits PennyLane's GQSP angles to 1e-6
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["complementary_polynomial", "gqsp_angles", "gqsp_matrix"]
+__all__ = ["complementary_polynomial", "gqsp_angles", "gqsp_matrix", "laurent_series"]
 
 
 def _grid_size(degree: int, floor: int = 1 << 14) -> int:
     return max(floor, 1 << int(np.ceil(np.log2(64 * (degree + 1)))))
+
+
+def laurent_series(function: Any, size: int, tol: float = 0.0, half_degree: int | None = None) -> np.ndarray:
+    """Coefficients ``c_{-m} .. c_m`` of a smooth periodic ``function(theta) = sum_k c_k e^{i k theta}``, by one FFT.
+
+    ``size`` grid points; ``m`` is ``half_degree`` when given, else the largest ``|k|`` with
+    ``|c_k| > tol``. Times ``z^m``, the result is the GQSP polynomial (low to high) whose
+    ``P(U) U^-m`` is the function of ``U``'s eigenphases.
+
+    Example:
+        >>> np.allclose(laurent_series(np.cos, 64, tol=1e-12), [0.5, 0.0, 0.5], atol=1e-15)
+        True
+    """
+    theta = 2 * np.pi * np.arange(size) / size
+    spectrum = np.fft.fft(function(theta)) / size  # the coefficient of e^{+i k theta}, k mod size
+    if half_degree is None:
+        k = np.arange(size)
+        k = np.where(k < size // 2, k, k - size)
+        keep = np.abs(spectrum) > tol
+        half_degree = int(np.abs(k[keep]).max()) if keep.any() else 0
+    m = int(half_degree)
+    return np.concatenate([spectrum[size - m :], spectrum[: m + 1]]) if m else spectrum[:1]
 
 
 def _check_poly(coefficients: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.expressions import Expr
 from qmlsim.circuits.observables import Observable, PauliTerm
 from qmlsim.circuits.qsp.circuits import BlockEncoding, block_encode_pauli_sum, gqsp, walk_operator
-from qmlsim.circuits.qsp.gqsp_phases import gqsp_angles
+from qmlsim.circuits.qsp.gqsp_phases import gqsp_angles, laurent_series
 
 __all__ = ["pauli_rotation", "trotter", "qubitization_evolution", "jacobi_anger_laurent"]
 
@@ -119,13 +119,8 @@ def jacobi_anger_laurent(tau: float, eps: float = 1e-12) -> np.ndarray:
     """
     tau = float(tau)
     k_max = int(math.ceil(math.e * abs(tau) / 2 + math.log(1 / eps))) + 8
-    n = 1 << int(math.ceil(math.log2(4 * k_max + 64)))
-    theta = 2 * np.pi * np.arange(n) / n
-    spectrum = np.fft.fft(np.exp(-1j * tau * np.cos(theta))) / n  # coefficient of e^{+i k theta}
-    coefficients = np.concatenate([spectrum[n - k_max :], spectrum[: k_max + 1]])
-    keep = np.flatnonzero(np.abs(coefficients) > eps / (4 * k_max))
-    k = max(abs(int(keep[0]) - k_max), abs(int(keep[-1]) - k_max)) if keep.size else 0
-    return coefficients[k_max - k : k_max + k + 1]
+    size = 1 << int(math.ceil(math.log2(4 * k_max + 64)))
+    return laurent_series(lambda theta: np.exp(-1j * tau * np.cos(theta)), size, tol=eps / (4 * k_max))
 
 
 def qubitization_evolution(
