@@ -134,23 +134,28 @@ def _prepare_kernels() -> None:
     sys.stdout.flush()
 
 
+def source_commit(path: Path | None = None) -> str | None:
+    """The git commit of the checkout holding ``path`` (default: this package), or ``None`` outside one."""
+    import subprocess  # noqa: PLC0415
+
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path or Path(__file__).resolve().parent, capture_output=True, text=True,
+            timeout=10, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def run_description(quick: bool, seconds: float) -> dict:
     """Date, commit (in a source checkout), CPUs and wall time of an experiment run, stored in its ``summary.json``."""
     import datetime  # noqa: PLC0415
     import os  # noqa: PLC0415
     import platform  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
 
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
-            timeout=10, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = None
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit,
+        "commit": source_commit(),
         "quick": quick,
         "seconds": round(seconds, 1),
         "cpu_count_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),

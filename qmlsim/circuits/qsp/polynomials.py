@@ -360,16 +360,18 @@ def inverse_polynomial(
     return _make(coef, exact, max_scale, f"1/({kappa:g} x) on 1/kappa <= |x| <= 1", domain, parity=1)
 
 
-def _jacobi_anger(t: float, eps: float, degree: int | None, parity: int) -> tuple[np.ndarray, int]:
+def _jacobi_anger(t: float, eps: float, degree: int | None, max_scale: float | None, parity: int) -> QSPPolynomial:
+    """``cos(t x)`` (parity 0) or ``sin(t x)`` (parity 1) truncated where the Bessel tail falls below ``eps``."""
     if degree is None:
         # |J_k(t)| <= (|t|/2)^k / k!: past k ~ e|t|/2 + log(1/eps) the tail is below eps
         degree = int(math.ceil(math.e * abs(t) / 2 + math.log(1 / eps))) + 8
         degree += (degree % 2) != parity
     else:
         degree = _check_degree(degree, parity)
-    fn = np.cos if parity == 0 else np.sin
-    coef = chebyshev_coefficients(lambda x: fn(t * x), 2 * degree + 64)[: degree + 1]
-    return coef, degree
+    fn, name = (np.cos, "cos") if parity == 0 else (np.sin, "sin")
+    f = lambda x: fn(t * x)  # noqa: E731
+    coef = chebyshev_coefficients(f, 2 * degree + 64)[: degree + 1]
+    return _make(coef, f, max_scale, f"{name}({t:g} x)", parity=parity)
 
 
 def cos_polynomial(
@@ -382,8 +384,7 @@ def cos_polynomial(
         >>> bool(abs(p(0.3) - math.cos(1.5)) < 1e-12)
         True
     """
-    coef, _ = _jacobi_anger(float(t), eps, degree, 0)
-    return _make(coef, lambda x: np.cos(t * x), max_scale, f"cos({t:g} x)", parity=0)
+    return _jacobi_anger(float(t), eps, degree, max_scale, 0)
 
 
 def sin_polynomial(
@@ -396,8 +397,7 @@ def sin_polynomial(
         >>> bool(abs(p(0.3) - math.sin(1.5)) < 1e-12)
         True
     """
-    coef, _ = _jacobi_anger(float(t), eps, degree, 1)
-    return _make(coef, lambda x: np.sin(t * x), max_scale, f"sin({t:g} x)", parity=1)
+    return _jacobi_anger(float(t), eps, degree, max_scale, 1)
 
 
 def gibbs_polynomial(
