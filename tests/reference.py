@@ -294,12 +294,19 @@ def qiskit_circuit(circuit: Any, x_row: Sequence[float] | None = None, weights: 
     return qc
 
 
-def qiskit_statevector(circuit: Any, x_row: Sequence[float] | None = None, weights: Sequence[float] | None = None) -> np.ndarray:
-    """Qiskit ``Statevector`` of the hand-built circuit, in qmlsim's wire order, ``(2**n,)``."""
+def qiskit_statevector(
+    circuit: Any, x_row: Sequence[float] | None = None, weights: Sequence[float] | None = None, initial: Any = None
+) -> np.ndarray:
+    """Qiskit ``Statevector`` of the hand-built circuit, in qmlsim's wire order, ``(2**n,)``, from ``|0...0>``
+    or from ``initial`` (qmlsim's wire order)."""
     from qiskit.quantum_info import Statevector
 
     qc = qiskit_circuit(circuit, x_row, weights)
-    return to_big_endian(np.asarray(Statevector(qc).data), circuit.num_wires)
+    n = circuit.num_wires
+    if initial is None:
+        return to_big_endian(np.asarray(Statevector(qc).data), n)
+    start = Statevector(to_big_endian(np.asarray(initial, dtype=complex), n))
+    return to_big_endian(np.asarray(start.evolve(qc).data), n)
 
 
 # ---------------------------------------------------------------------------

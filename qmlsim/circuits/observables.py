@@ -264,3 +264,4 @@ def _embed(matrix: np.ndarray, wires: Sequence[int], num_wires: int) -> np.ndarr
     out = np.tensordot(tensor, eye, axes=(list(range(k, 2 * k)), list(wires)))
     out = np.moveaxis(out, list(range(k)), list(wires))
     return out.reshape(2**num_wires, 2**num_wires)
+

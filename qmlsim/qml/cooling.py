@@ -26,6 +26,7 @@ import numpy as np
 from qmlsim.circuits import Observable, Z
 from qmlsim.circuits.qsp import laurent_series
 from qmlsim.circuits.qsp.polynomials import erf
+from qmlsim.simulators.sparse import sparse_matrix
 
 __all__ = [
     "PROTOCOL_LABEL",
@@ -37,7 +38,8 @@ __all__ = [
 ]
 
 PROTOCOL_LABEL = "dynamical-cooling-style protocol (inferred from the abstract)"
-_DENSE_LIMIT = 12  # wires: the dense method diagonalises 2^n x 2^n matrices
+_EIG_LIMIT = 10  # wires: up to here the dense method diagonalises H; above, Chebyshev series in sparse H
+_DENSE_LIMIT = 16  # wires: the matrix-free dense method and the circuit method hold a few 2^n vectors
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,12 @@ class CoolingResult:
         ground_energy: ``E_0``.
         method: ``"dense"`` or ``"circuit"``.
         label: :data:`PROTOCOL_LABEL`.
-        circuit: for ``method="circuit"``, the GQSP circuit of one shifted-sign slice (its
-            angles are weights, one set per threshold; inputs select the system basis
-            state), to export or count gates; else ``None``.
+        circuit: for ``method="circuit"``, the circuit of one slice (ancilla wire 0, then
+            the system; the GQSP angles are its weights, one set per threshold), run from
+            ``|0>|psi>``, to export or count gates; else ``None``.
         trotter_slices: slices per cooling step (``method="circuit"``), else 0.
+        success_probability: mean probability of the GQSP ancilla's ``|0>`` per slice
+            (``method="circuit"``; its states are renormalised after each), else 1.
     """
 
     state: np.ndarray
@@ -80,6 +84,7 @@ class CoolingResult:
     label: str = field(default=PROTOCOL_LABEL)
     circuit: Any = None
     trotter_slices: int = 0
+    success_probability: float = 1.0
 
 
 def default_perturbation(num_wires: int) -> Observable:
@@ -92,12 +97,17 @@ def linear_mu_schedule(energies: np.ndarray, steps: int) -> np.ndarray:
     return np.linspace(energies[-1] + 1.0, 0.5 * (energies[0] + energies[1]), steps)
 
 
-def as_hermitian_matrix(operator: Any, num_wires: int | None, name: str) -> tuple[np.ndarray, int]:
-    """``(matrix, num_wires)`` of a Pauli-sum observable or a dense Hermitian matrix; ``ValueError`` naming ``name`` otherwise."""
+def as_hermitian_matrix(operator: Any, num_wires: int | None, name: str, sparse: bool = False) -> tuple[Any, int]:
+    """``(matrix, num_wires)`` of a Pauli-sum observable or a dense Hermitian matrix; ``ValueError`` naming ``name`` otherwise.
+
+    With ``sparse`` an observable becomes a ``scipy.sparse`` matrix (a given dense matrix stays dense).
+    """
     if isinstance(operator, Observable):
         wires = max(operator.wires) + 1 if operator.wires else 1
         n = wires if num_wires is None else int(num_wires)
-        return operator.matrix(n), n
+        if n > _DENSE_LIMIT:
+            raise ValueError(f"{name} acts on {n} wires; the cooling methods hold 2^n vectors: at most {_DENSE_LIMIT} wires")
+        return (sparse_matrix(operator, n) if sparse else operator.matrix(n)), n
     matrix = np.asarray(operator, dtype=complex)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a Pauli-sum Observable or a square matrix, got shape {matrix.shape}")
@@ -110,6 +120,108 @@ def as_hermitian_matrix(operator: Any, num_wires: int | None, name: str) -> tupl
     if np.abs(matrix - matrix.conj().T).max() > 1e-10 * max(1.0, np.abs(matrix).max()):
         raise ValueError(f"{name} must be Hermitian (a Hamiltonian); symmetrise it with (M + M^dagger) / 2 if that is what you meant")
     return matrix, n
+
+
+@dataclass(frozen=True)
+class _Spectrum:
+    """What the protocol reads of ``H`` (final class).
+
+    ``energies`` are sorted: the whole spectrum (eigendecomposition) or the lowest four and
+    the highest (Lanczos, ``scipy.sparse.linalg.eigsh``); ``ground`` spans the ground space
+    ``(2^n, g)``; ``vectors`` holds every eigenvector, or ``None`` when matrix-free.
+    """
+
+    energies: np.ndarray
+    ground: np.ndarray
+    vectors: np.ndarray | None
+
+
+def _spectrum(h: Any) -> _Spectrum:
+    if isinstance(h, np.ndarray):
+        energies, vectors = np.linalg.eigh(h)
+        low = vectors
+    else:
+        from scipy.sparse.linalg import eigsh  # noqa: PLC0415
+
+        lowest, low = eigsh(h, k=min(4, h.shape[0] - 2), which="SA", tol=1e-12)
+        order = np.argsort(lowest)
+        lowest, low = lowest[order], low[:, order]
+        highest = eigsh(h, k=1, which="LA", tol=1e-10, return_eigenvectors=False)
+        energies, vectors = np.concatenate([lowest, highest]), None
+    spread = float(energies[-1] - energies[0])
+    degenerate = np.abs(energies[: low.shape[1]] - energies[0]) < 1e-9 * max(1.0, spread)
+    return _Spectrum(energies, low[:, degenerate], vectors)
+
+
+def _operator_norm(v: Any) -> float:
+    if isinstance(v, np.ndarray):
+        return float(np.abs(np.linalg.eigvalsh(v)).max())
+    from scipy.sparse.linalg import eigsh  # noqa: PLC0415
+
+    return float(np.abs(eigsh(v, k=1, which="LM", tol=1e-8, return_eigenvectors=False)).max())
+
+
+def _chebyshev_apply(apply: Callable[[np.ndarray], np.ndarray], coef: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """``sum_k coef_k T_k(A) psi`` by the three-term recurrence (``apply`` is ``A``, spectrum in ``[-1, 1]``)."""
+    out = coef[0] * psi
+    if coef.size == 1:
+        return out
+    previous, current = psi, apply(psi)
+    out = out + coef[1] * current
+    for c in coef[2:]:
+        previous, current = current, 2 * apply(current) - previous
+        out += c * current
+    return out
+
+
+class _MatrixFreeStep:
+    """One cooling step ``exp(-i t [S(H - mu) + lambda V]) psi`` without diagonalising ``H`` (final class).
+
+    ``S(H - mu) = erf((H - mu) / eps)`` is a Chebyshev series in ``(H - c) / r`` (``c``, ``r``
+    the centre and half-width of the spectrum) and the exponential is the Chebyshev-Bessel
+    (Jacobi-Anger) series of ``exp(-i t A)``, ``A = S + lambda V``: ``~ (t ||A|| + 20)`` products
+    with ``A``, each a degree-``~4 r / eps`` series in ``H``. scipy's ``expm_multiply`` would
+    need 1-norm estimates of powers of ``A`` (each product costing a whole series in ``H``);
+    the Bessel series needs none and its length is known in advance.
+    """
+
+    def __init__(self, h: Any, v: Any, energies: np.ndarray, eps: float, lam: float, t: float, norm_v: float) -> None:
+        from qmlsim.circuits.qsp import chebyshev_approximation  # noqa: PLC0415
+
+        self.h, self.v, self.eps, self.lam, self.t = h, v, eps, lam, t
+        self.center = 0.5 * float(energies[-1] + energies[0])
+        self.radius = 0.5 * float(energies[-1] - energies[0]) * (1 + 1e-6) + 1e-12
+        self.norm_v = norm_v
+        self._series = chebyshev_approximation
+        self.products = 0  # products with H so far
+
+    def _sign_series(self, mu: float) -> Any:
+        c, r, eps = self.center, self.radius, self.eps
+        return self._series(lambda y: erf((c + r * y - mu) / eps), eps=1e-11, max_scale=None)
+
+    def __call__(self, mu: float, psi: np.ndarray) -> np.ndarray:
+        from scipy.special import jv  # noqa: PLC0415
+
+        sign = self._sign_series(mu)
+        coef = np.asarray(sign.coef)
+        bound = 1.0 + sign.error + self.lam * self.norm_v  # ||S + lambda V|| <= bound
+        c, r = self.center, self.radius
+
+        def apply_h(phi: np.ndarray) -> np.ndarray:
+            return (self.h @ phi - c * phi) / r
+
+        def apply_a(phi: np.ndarray) -> np.ndarray:
+            return (_chebyshev_apply(apply_h, coef, phi) + self.lam * (self.v @ phi)) / bound
+
+        x = self.t * bound
+        k = np.arange(int(x + 10 * max(1.0, x) ** (1 / 3) + 20))
+        magnitude = np.abs(jv(k, x))
+        # J_k(x) falls faster than exponentially once k > x: stop where the tail is below 1e-14
+        terms = int(np.flatnonzero((magnitude > 1e-14) | (k <= x))[-1]) + 1
+        k = k[:terms]
+        bessel = (2.0 - (k == 0)) * (-1j) ** k * jv(k, x)
+        self.products += (terms - 1) * (coef.size - 1)
+        return _chebyshev_apply(apply_a, bessel, psi)
 
 
 def _sign_degree(sign_width: float, spread: float, accuracy: float = 1e-3) -> int:
@@ -147,10 +259,12 @@ def dynamical_cooling(
         mu_schedule: ``(steps,)`` thresholds, or a function ``(energies, steps) -> (steps,)``;
             default :func:`linear_mu_schedule`.
         initial_state: ``(2^n,)``; default ``|0...0>`` (the ground state of the default ``V``).
-        method: ``"dense"`` (eigendecomposition, exact; up to 12 wires) or ``"circuit"``:
-            each step is ``trotter_slices`` slices of ``e^{-i delta S(H - mu)}`` realised by GQSP
-            on a Trotterised ``e^{-i tau H}`` (a circuit run on the engine, post-selected on its
-            ancilla) alternated with ``e^{-i delta lambda V}`` (``H`` and ``V`` Pauli sums).
+        method: ``"dense"`` (exact: eigendecomposition up to 10 wires, above that Chebyshev
+            series in sparse ``H``, up to 16 wires) or ``"circuit"``: each step is
+            ``trotter_slices`` slices of ``e^{-i delta S(H - mu)}`` realised by GQSP on a
+            Trotterised ``e^{-i tau H}`` (a circuit run on the engine from the current state,
+            post-selected on its ancilla) between half steps ``e^{-i delta lambda V / 2}``
+            (``H`` and ``V`` Pauli sums).
         num_wires: system size when ``H`` is an observable that does not touch the last wires.
         trotter_slices: Strang slices per cooling step for ``method="circuit"`` (default ``ceil(4 t)``).
         device: the executor that runs the circuits (default ``Simulator()``).
@@ -176,16 +290,21 @@ def dynamical_cooling(
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not coupling > 0:
         raise ValueError(f"coupling must be positive, got {coupling}")
-    h, n = as_hermitian_matrix(hamiltonian, num_wires, "H")
-    if n > _DENSE_LIMIT:
-        raise ValueError(f"the dense method diagonalises 2^n x 2^n matrices: at most {_DENSE_LIMIT} wires, got {n}")
-    v, nv = as_hermitian_matrix(default_perturbation(n) if perturbation is None else perturbation, n, "V")
+    if isinstance(hamiltonian, Observable):
+        n = (max(hamiltonian.wires) + 1 if hamiltonian.wires else 1) if num_wires is None else int(num_wires)
+        matrix_free = n > _EIG_LIMIT
+    else:
+        matrix_free = False
+    h, n = as_hermitian_matrix(hamiltonian, num_wires, "H", sparse=matrix_free)
+    perturbation = default_perturbation(n) if perturbation is None else perturbation
+    v, nv = as_hermitian_matrix(perturbation, n, "V", sparse=matrix_free)
     if nv != n:
         raise ValueError(f"V acts on {nv} wires, H on {n}")
-    norm_v = float(np.abs(np.linalg.eigvalsh(v)).max())
+    norm_v = _operator_norm(v)
     if not 0.5 <= norm_v <= 2.0:
         raise ValueError(f"the protocol assumes ||V|| = 1 (lambda sets the coupling); got ||V|| = {norm_v:.4g}: pass V / {norm_v:.4g}")
-    energies, vectors = np.linalg.eigh(h)
+    spectrum = _spectrum(h)
+    energies = spectrum.energies
     spread = float(energies[-1] - energies[0])
     eps = 0.025 * spread if sign_width is None else float(sign_width)
     if not eps > 0:
@@ -220,7 +339,7 @@ def dynamical_cooling(
         psi = psi / np.linalg.norm(psi)
     lam = coupling / math.sqrt(steps)
     t = 1.0 / lam
-    ground = vectors[:, np.abs(energies - energies[0]) < 1e-9 * max(1.0, spread)]
+    ground = spectrum.ground
 
     def measure(state: np.ndarray) -> tuple[float, float]:
         return float(np.vdot(state, h @ state).real), float(np.sum(np.abs(ground.conj().T @ state) ** 2))
@@ -230,24 +349,29 @@ def dynamical_cooling(
     total_time = steps * t
     if method == "circuit":
         slices = max(1, math.ceil(4 * t)) if trotter_slices is None else int(trotter_slices)
-        perturbation = default_perturbation(n) if perturbation is None else perturbation
         evolve = _CircuitSlices(hamiltonian, perturbation, n, energies, eps, t / slices, lam, device)
         for k, mu in enumerate(mus, start=1):
-            step = evolve.v_half @ evolve.sign_block(mu) @ evolve.v_half
+            angles = evolve.angles(mu)
             for _ in range(slices):
-                psi = step @ psi
-                psi /= np.linalg.norm(psi)  # post-selection of the GQSP ancilla on |0>
+                psi = evolve(angles, psi)
             energy_trace[k], fidelity_trace[k] = measure(psi)
         queries = {"V": steps * slices, "exp(-iH)": steps * slices * evolve.degree}
         return CoolingResult(
             psi, energy_trace, fidelity_trace, queries, mus, lam, t, eps, evolve.degree, float(energies[0]), method,
-            circuit=evolve.circuit, trotter_slices=slices,
+            circuit=evolve.circuit, trotter_slices=slices, success_probability=float(np.mean(evolve.success)),
         )
-    for k, mu in enumerate(mus, start=1):
-        transformed = (vectors * erf((energies - mu) / eps)) @ vectors.conj().T
-        w, u = np.linalg.eigh(transformed + lam * v)
-        psi = u @ (np.exp(-1j * t * w) * (u.conj().T @ psi))
-        energy_trace[k], fidelity_trace[k] = measure(psi)
+    if matrix_free:
+        step = _MatrixFreeStep(h, v, energies, eps, lam, t, norm_v)
+        for k, mu in enumerate(mus, start=1):
+            psi = step(float(mu), psi)
+            energy_trace[k], fidelity_trace[k] = measure(psi)
+    else:
+        vectors = spectrum.vectors
+        for k, mu in enumerate(mus, start=1):
+            transformed = (vectors * erf((energies - mu) / eps)) @ vectors.conj().T
+            w, u = np.linalg.eigh(transformed + lam * v)
+            psi = u @ (np.exp(-1j * t * w) * (u.conj().T @ psi))
+            energy_trace[k], fidelity_trace[k] = measure(psi)
     queries = {"V": int(math.ceil(total_time)), "exp(-iH)": int(math.ceil(total_time)) * degree}
     return CoolingResult(
         psi, energy_trace, fidelity_trace, queries, mus, lam, t, eps, degree, float(energies[0]), method
@@ -255,17 +379,20 @@ def dynamical_cooling(
 
 
 class _CircuitSlices:
-    """The circuit method's pieces: a GQSP circuit for ``e^{-i delta S(H - mu)}`` (final class).
+    """The circuit method's slice: ``e^{-i delta lambda V / 2}``, GQSP for ``e^{-i delta S(H - mu)}``, ``e^{-i delta lambda V / 2}`` (final class).
 
     ``U = e^{-i tau H}`` is a Strang-Trotter circuit with ``tau`` small enough that every
     ``theta = -tau (E - mu)`` lies in ``(-pi/2, pi/2)``; on the unit circle the target is the
     smooth periodic ``exp(-i delta erf(sin(theta_mu) / (tau eps)))`` with
     ``theta_mu = -(theta + tau mu)``, a Laurent polynomial of degree ``m`` in ``U`` (FFT
     coefficients), realised by GQSP as ``P(z) = s z^m f(z)`` followed by ``U^-m``. The
-    GQSP angles are the circuit's weights, so one compiled circuit serves every ``mu``;
-    its inputs select the system basis state, so one batched engine call returns the
-    whole ancilla-``|0>`` block.
+    GQSP angles are the circuit's weights, so one compiled circuit serves every ``mu``.
+    Each slice runs on the engine from ``|0>_ancilla |psi>`` and keeps the ancilla-``|0>``
+    block (post-selection; its probability is recorded in ``success``). The ``V`` half
+    steps are a Trotter circuit of ``V``'s terms (exact when they commute, as the default's do).
     """
+
+    _GRID = 1 << 14
 
     def __init__(self, hamiltonian: Observable, perturbation: Observable, n: int, energies: np.ndarray,
                  eps: float, delta: float, lam: float, device: Any) -> None:
@@ -282,44 +409,42 @@ class _CircuitSlices:
         # degree: where the target's Laurent series falls below 1e-7 (every mu gives the same sharpness)
         self.m = laurent_series(self._target(float(energies[0])), self._GRID, tol=1e-7).size // 2
         self.degree = 2 * self.m
+        system = list(range(1, n + 1))
+        v_half = trotter(perturbation, 0.5 * delta * lam, steps=1, order=2, num_wires=n)
         core = gqsp(self.u, np.zeros((3, self.degree + 1)))
-        symbolic = Circuit(n + 1)
-        bits = symbolic.inputs(n)
-        weights = symbolic.weights(3 * (self.degree + 1))
-        for i in range(n):  # RX(pi x_i) |0> = -i |1> for x_i = 1: the basis column, phase corrected below
-            symbolic.rx(np.pi * bits[i], 1 + i)
+        circuit = Circuit(n + 1)
+        weights = circuit.weights(3 * (self.degree + 1))
+        circuit.compose(v_half, wires=system)
         rotation = 0  # the gqsp rotations in order take the angle columns, as weights
         for op in core.ops:
             if op.name == "gqsp":
-                symbolic.gqsp(*(weights[row * (self.degree + 1) + rotation] for row in range(3)), 0)
+                circuit.gqsp(*(weights[row * (self.degree + 1) + rotation] for row in range(3)), 0)
                 rotation += 1
             else:
-                symbolic.append(op)
+                circuit.append(op)
         inverse = self.u.inverse()
         for _ in range(self.m):
-            symbolic.compose(inverse, wires=list(range(1, n + 1)))
-        self.circuit = symbolic
-        index = np.arange(2**n)
-        self.bits = ((index[:, None] >> (n - 1 - np.arange(n))) & 1).astype(float)
-        self.phase_fix = (1j) ** self.bits.sum(axis=1)
-        # half a slice of e^{-i delta lambda V} on each side of the sign block (Strang splitting)
-        w, vecs = np.linalg.eigh(perturbation.matrix(n))
-        self.v_half = (vecs * np.exp(-0.5j * delta * lam * w)) @ vecs.conj().T
-
-    _GRID = 1 << 14
+            circuit.compose(inverse, wires=system)
+        circuit.compose(v_half, wires=system)
+        self.circuit = circuit
+        self.success: list[float] = []
 
     def _target(self, mu: float) -> Callable[[np.ndarray], np.ndarray]:
         """``theta -> exp(-i delta erf(sin(tau (E - mu)) / (tau eps)))`` with ``theta = -tau E`` (``U = e^{-i tau H}``)."""
         return lambda theta: np.exp(-1j * self.delta * erf(np.sin(-(theta + self.tau * mu)) / (self.tau * self.eps)))
 
-    def sign_block(self, mu: float) -> np.ndarray:
-        """``~ e^{-i delta S(H - mu)}`` on the system (the GQSP block, renormalised by its scale)."""
+    def angles(self, mu: float) -> np.ndarray:
+        """The circuit's weights for threshold ``mu``: GQSP angles ``(3 (degree + 1),)``."""
         from qmlsim.circuits.qsp import gqsp_angles  # noqa: PLC0415
 
         laurent = laurent_series(self._target(float(mu)), self._GRID, half_degree=self.m)
         scale = 0.99 / max(1.0, float(np.abs(np.fft.fft(laurent, 4096)).max()))
-        angles = gqsp_angles(scale * laurent)
-        states = np.asarray(self.device.statevector(self.circuit, x=self.bits, weights=angles.ravel()))
-        dim = 2**self.n
-        return (states[:, :dim] * self.phase_fix[:, None]).T / scale
+        return gqsp_angles(scale * laurent).ravel()
 
+    def __call__(self, angles: np.ndarray, psi: np.ndarray) -> np.ndarray:
+        """One slice on ``psi`` ``(2^n,)``: the normalised ancilla-``|0>`` block of the circuit's output."""
+        start = np.concatenate([psi, np.zeros_like(psi)])  # ancilla (wire 0, the leading bit) in |0>
+        block = np.asarray(self.device.statevector(self.circuit, weights=angles, initial_state=start))[: psi.size]
+        probability = float(np.vdot(block, block).real)
+        self.success.append(probability)
+        return block / math.sqrt(probability)

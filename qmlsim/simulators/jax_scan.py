@@ -68,8 +68,9 @@ def _apply_on_dynamic_wires(state: Any, matrix: Any, wires: Any, k: int, num_wir
     return updated[:, local * (2 ** (num_wires - k)) + column]
 
 
-def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
-    """Final states ``(batch, 2, ..., 2)`` computed by a ``lax.scan`` over the program's steps."""
+def run_scan(program: Program, x: Any, weights: Any, batch: int, initial: Any = None) -> Any:
+    """Final states ``(batch, 2, ..., 2)`` computed by a ``lax.scan`` over the program's steps,
+    from ``|0...0>`` or from ``initial`` ``(batch, 2**num_wires)``."""
     import jax  # noqa: PLC0415 - JAX backend only
 
     xp = program.backend.xp
@@ -110,7 +111,7 @@ def run_scan(program: Program, x: Any, weights: Any, batch: int) -> Any:
         wire_rows.append(list(all_wires) + [0] * (MAX_DYNAMIC_WIRES - len(all_wires)) if dynamic else [0] * MAX_DYNAMIC_WIRES)
         param_rows.append([angle_index[i] for i in step.slots] + [padding] * (width - len(step.slots)))
     table = xp.transpose(angles[xp.asarray(np.asarray(param_rows, dtype=np.int32))], (0, 2, 1))  # (steps, rows, width)
-    state = program.initial_state(batch).reshape(batch, -1)
+    state = (program.initial_state(batch) if initial is None else initial).reshape(batch, -1)
 
     def body(state: Any, item: tuple) -> tuple:
         branch, wires, params, matrix_index = item

@@ -122,12 +122,14 @@ class Program:
             state = apply(state, step, operator, self.backend)
         return state
 
-    def run(self, x: Any, weights: Any, batch: int | None = None) -> Any:
-        """Final states ``(batch, 2, ..., 2)`` for inputs ``x`` ``(batch, num_inputs)``."""
+    def run(self, x: Any, weights: Any, batch: int | None = None, initial: Any = None) -> Any:
+        """Final states ``(batch, 2, ..., 2)`` for inputs ``x`` ``(batch, num_inputs)``, from ``|0...0>``
+        or from ``initial`` ``(batch, 2**num_wires)``."""
         batch = x.shape[0] if batch is None else batch
         if self.backend.traceable and len(self.steps) > SCAN_THRESHOLD:
-            return jax_scan.run_scan(self, x, weights, batch)
-        return self.evolve(self.initial_state(batch), self.operators(self.angle_values(x, weights)))
+            return jax_scan.run_scan(self, x, weights, batch, initial)
+        state = self.initial_state(batch) if initial is None else initial.reshape((batch,) + (2,) * self.num_wires)
+        return self.evolve(state, self.operators(self.angle_values(x, weights)))
 
     def angle_gradients(self, symbols: list[Symbol]) -> Callable:
         """Function ``(x, w, xp) -> [[d angle_k / d symbol_j for j] for k]``: scalars, ``(batch,)`` or ``None`` (zero)."""

@@ -22,7 +22,7 @@ from qmlsim.simulators import measurements
 from qmlsim.simulators.backends import DTYPES, REAL_DTYPES, Backend, available_memory_bytes, get_backend
 from qmlsim.simulators.gradients import JACOBIANS
 from qmlsim.simulators.calls import Call, prepare_call
-from qmlsim.simulators.validation import check_shots
+from qmlsim.simulators.validation import check_shots, initial_states
 from qmlsim.simulators.program import Program, compile_circuit
 
 __all__ = ["Simulator"]
@@ -249,44 +249,83 @@ class Simulator:
         return xp.concatenate([fn(x[i : i + rows]) for i in range(0, batch, rows)], axis=0)
 
     # --- results -----------------------------------------------------------------
+    def _start(self, call: Call, x: Any, initial_state: Any, num_wires: int) -> tuple[Call, Any, Any]:
+        """``(call, x, start states)``: the states ``(batch, 2**n)`` on the backend, or ``None`` for ``|0...0>``.
+
+        Several start states with one input row (or none) make a batch sharing that row.
+        """
+        if initial_state is None:
+            return call, x, None
+        states = initial_states(initial_state, num_wires, call.batch)
+        xp = self.backend.xp
+        if states.shape[0] != call.batch:
+            if call.batch == 1:
+                x = xp.repeat(x, states.shape[0], axis=0)
+                call = call._replace(rows=x, single=call.single and np.ndim(initial_state) == 1)
+            else:
+                states = np.repeat(states, call.batch, axis=0)  # a copy: the array kernels write in place
+        elif np.ndim(initial_state) == 2:
+            call = call._replace(single=False)
+        return call, x, xp.asarray(states, dtype=DTYPES[self.dtype])
+
+    def _run_states(self, program: Program, x: Any, weights: Any, start: Any, finish: Callable, key: Any) -> Any:
+        """``finish(states (rows, 2, ..., 2))`` over memory-bounded chunks of rows, from ``|0...0>`` or ``start``."""
+        plan = self._fast_plan(program)
+        shape = (2,) * program.num_wires
+        if plan is not None:
+            def run(xc: Any, w: Any, sc: Any = None) -> Any:
+                states = plan.states(xc, w, sc)
+                return finish(states.reshape((states.shape[0],) + shape))
+        elif start is None:
+            run = program.function(key, lambda: lambda xc, w: finish(program.run(xc, w)))
+        else:
+            run = program.function((key, "from"), lambda: lambda xc, w, sc: finish(program.run(xc, w, initial=sc)))
+        if start is None:
+            return self._chunked(lambda xc: run(xc, weights), program, x)
+        rows = self._chunk_rows(program.num_wires, x.shape[0], "run")
+        parts = [run(x[i : i + rows], weights, start[i : i + rows]) for i in range(0, x.shape[0], rows)]
+        return parts[0] if len(parts) == 1 else self.backend.xp.concatenate(parts, axis=0)
+
     @_in_backend_scope
-    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> Any:
+    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None, initial_state: Any = None) -> Any:
         """Final states.
 
         Args:
             circuit: the circuit.
             x: inputs ``(batch, num_inputs)``, or one row ``(num_inputs,)``, or ``None``.
             weights: ``(num_weights,)`` or ``None``.
+            initial_state: start state instead of ``|0...0>``: ``(2**num_wires,)`` for every
+                row, or ``(batch, 2**num_wires)`` one per row (with one input row or none,
+                any number of states, which then form the batch); normalised, wire 0 the
+                most significant bit of the index.
 
         Returns:
             ``(batch, 2**num_wires)`` complex, or ``(2**num_wires,)`` for a single row.
+
+        Example:
+            >>> from qmlsim.circuits import Circuit
+            >>> c = Circuit(1); _ = c.x(0)
+            >>> Simulator().statevector(c, initial_state=[0.6, 0.8]).real.round(3).tolist()
+            [0.8, 0.6]
         """
         program, x, weights, call = self._prepare(circuit, x, weights)
+        call, x, start = self._start(call, x, initial_state, circuit.num_wires)
         self._check_result_fits(x.shape[0], np.dtype(DTYPES[self.dtype]).itemsize * 2**circuit.num_wires, "statevector")
-        plan = self._fast_plan(program)
-        if plan is not None:
-            run = plan.states
-        else:
-            run = program.function("statevector", lambda: lambda xc, w: program.run(xc, w).reshape(xc.shape[0], -1))
-        states = self._chunked(lambda xc: run(xc, weights), program, x)
+        states = self._run_states(program, x, weights, start, lambda s: s.reshape(s.shape[0], -1), "statevector")
         return call.result(states)
 
     @_in_backend_scope
-    def probs(self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None) -> Any:
-        """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant)."""
+    def probs(
+        self, circuit: Circuit, x: Any = None, weights: Any = None, wires: Sequence[int] | None = None,
+        initial_state: Any = None,
+    ) -> Any:
+        """Born probabilities ``(batch, 2**k)`` of ``wires`` (all by default; first wire most significant);
+        ``initial_state`` as in :meth:`statevector`."""
         program, x, weights, call = self._prepare(circuit, x, weights, wires=wires)
+        call, x, start = self._start(call, x, initial_state, circuit.num_wires)
         wires = call.wires
         xp = self.backend.xp
-        plan = self._fast_plan(program)
-        if plan is not None:
-            shape = (2,) * program.num_wires
-
-            def run(xc: Any, w: Any) -> Any:
-                states = plan.states(xc, w)
-                return measurements.probs(states.reshape((states.shape[0],) + shape), xp, wires)
-        else:
-            run = program.function(("probs", wires), lambda: lambda xc, w: measurements.probs(program.run(xc, w), xp, wires))
-        out = self._chunked(lambda xc: run(xc, weights), program, x)
+        out = self._run_states(program, x, weights, start, lambda s: measurements.probs(s, xp, wires), ("probs", wires))
         return call.result(out)
 
     @_in_backend_scope

@@ -33,6 +33,7 @@ __all__ = [
     "check_wires",
     "check_shots",
     "check_seed",
+    "initial_states",
     "check_input_shape",
     "check_weight_shape",
     "missing_inputs_error",
@@ -116,3 +117,33 @@ def check_seed(seed: Any) -> int | None:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+def initial_states(value: Any, num_wires: int, batch: int) -> np.ndarray:
+    """Start states ``(rows, 2**num_wires)`` complex on the host, ``rows`` 1 (every row) or the batch.
+
+    ``value`` is one state ``(2**num_wires,)`` for every row, or one per row
+    ``(rows, 2**num_wires)``; with one input row (or none) ``rows`` may be anything and
+    the inputs are shared. Wire 0 is the most significant bit of the index, as in the
+    statevectors the simulators return. States must be normalised.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiubc":
+        raise TypeError(f"initial_state must be a numeric array, got dtype {array.dtype}")
+    dim = 1 << num_wires
+    if array.ndim not in (1, 2) or array.shape[-1] != dim:
+        raise ValueError(
+            f"initial_state must have shape ({dim},) or (rows, {dim}) for a {num_wires}-wire circuit, got {array.shape}"
+        )
+    states = array.reshape(-1, dim).astype(complex)
+    if batch > 1 and states.shape[0] not in (1, batch):
+        raise ValueError(f"initial_state has {states.shape[0]} rows but the call has {batch} input rows; pass one state or one per row")
+    if not np.all(np.isfinite(states)):
+        raise ValueError("initial_state contains NaN or infinite values")
+    norms = np.linalg.norm(states, axis=1)
+    worst = int(np.argmax(np.abs(norms - 1)))
+    if abs(norms[worst] - 1) > 1e-6:
+        raise ValueError(
+            f"initial_state row {worst} has norm {norms[worst]:.6g}, not 1; pass psi / np.linalg.norm(psi)"
+        )
+    return states

@@ -23,7 +23,7 @@ from qmlsim.circuits import Circuit, Observable
 from qmlsim.circuits import expressions as ex
 from qmlsim.circuits.observables import HermitianTerm
 from tests import reference as ref
-from tests.differential.paths import EXPVAL, HERMITIAN, JACOBIAN, PROBS, SAMPLE, STATE, ExecutionPath, host
+from tests.differential.paths import EXPVAL, HERMITIAN, INITIAL, JACOBIAN, PROBS, SAMPLE, STATE, ExecutionPath, host
 
 DENSE_MAX_WIRES = 6
 ANGLE_MODES = ("constant", "constant+input", "input", "weight", "mixed", "nonaffine")
@@ -273,6 +273,19 @@ def _run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool, sa
         tally.record(path.key, "state", _assert_close(got, expected_states, atol, "statevector", case, path))
         norms = np.linalg.norm(host(got), axis=1)
         tally.record(path.key, "norm", _assert_close(norms, np.ones(len(x)), atol, "norm", case, path))
+    if INITIAL in measures:  # from random start states, one per row, then one shared by every row
+        rng = np.random.default_rng(case.seed)
+        starts = rng.normal(size=(len(x), 2**n)) + 1j * rng.normal(size=(len(x), 2**n))
+        starts /= np.linalg.norm(starts, axis=1, keepdims=True)
+        expected = np.stack([ref.qiskit_statevector(c, row, w, initial=s) for row, s in zip(x, starts)])
+        got = executor.statevector(c, x=x, weights=w, initial_state=starts)
+        tally.record(path.key, "initial-state", _assert_close(got, expected, atol, "statevector from initial_state", case, path))
+        got = executor.statevector(c, x=x, weights=w, initial_state=starts[0])
+        expected = np.stack([ref.qiskit_statevector(c, row, w, initial=starts[0]) for row in x])
+        tally.record(path.key, "initial-state", _assert_close(got, expected, atol, "statevector from a shared initial_state", case, path))
+        if hasattr(executor, "probs"):
+            got = executor.probs(c, x=x, weights=w, initial_state=starts[0])
+            tally.record(path.key, "initial-state", _assert_close(got, np.abs(expected) ** 2, atol, "probs from initial_state", case, path))
     probabilities = np.abs(expected_states) ** 2
     if PROBS in measures:
         got = executor.probs(c, x=x, weights=w)

@@ -28,7 +28,8 @@ from qmlsim.simulators.program import SCAN_THRESHOLD
 
 # measurements an adapter can make
 STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN = "state", "probs", "expval", "hermitian", "sample", "jacobian"
-ALL_MEASURES = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
+INITIAL = "initial-state"  # statevector and probs from given start states (Simulator's initial_state)
+ALL_MEASURES = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN, INITIAL})
 
 
 def host(a: Any) -> np.ndarray:
@@ -109,8 +110,10 @@ class BlockedPlan:
     def _w(circuit: Circuit, weights: Any) -> np.ndarray:
         return np.asarray(weights, float) if weights is not None else np.zeros(circuit.num_weights)
 
-    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None) -> np.ndarray:
-        return self._plan(circuit).states(self._rows(circuit, x), self._w(circuit, weights))
+    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None, initial_state: Any = None) -> np.ndarray:
+        rows = self._rows(circuit, x)
+        start = None if initial_state is None else np.broadcast_to(initial_state, (rows.shape[0], 2**circuit.num_wires))
+        return self._plan(circuit).states(rows, self._w(circuit, weights), start)
 
     def jacobian(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None,
                  method: str = "adjoint", argnum: str = "weights") -> np.ndarray:
@@ -306,6 +309,7 @@ _SCAN = "qmlsim.simulators.jax_scan:run_scan"
 _STEP = "qmlsim.simulators.program:apply_step"
 _SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
 _BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
+_SIM = _BASIC | {INITIAL}  # a Simulator: also runs from given start states
 
 
 def _paths() -> list[ExecutionPath]:
@@ -313,16 +317,16 @@ def _paths() -> list[ExecutionPath]:
     for dtype in ("complex128", "complex64"):
         paths += [
             ExecutionPath(
-                "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _BASIC,
+                "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
                 Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 15),
             ),
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
-                frozenset({STATE, EXPVAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
+                frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
                 wires=(10, 11), ops=(64, 80), batch=32, cost=8,
             ),
             ExecutionPath(
-                "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN}),
+                "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
                 Probe((f"{_FAST}:group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
             ),
             ExecutionPath(
@@ -330,31 +334,31 @@ def _paths() -> list[ExecutionPath]:
                 Probe(("qmlsim.simulators.fast.single:SmallLane.expval",)), wires=(1, 10), long_wires=(1, 15),
             ),
             ExecutionPath(
-                "array", dtype, lambda d=dtype: Simulator(dtype=d, kernels="array"), _BASIC,
+                "array", dtype, lambda d=dtype: Simulator(dtype=d, kernels="array"), _SIM,
                 Probe((_STEP,), (f"{_FAST}:rows_serial",)), _SIM_GRADS, wires=(1, 10), long_wires=(1, 18),
             ),
             ExecutionPath(
-                "chunked", dtype, lambda d=dtype: Simulator(dtype=d, max_chunk_rows=2), _BASIC,
+                "chunked", dtype, lambda d=dtype: Simulator(dtype=d, max_chunk_rows=2), _SIM,
                 Probe(("qmlsim.simulators.simulator:Simulator._chunk_rows",)), ("adjoint",), batch=5, wires=(1, 10),
                 long_wires=(1, 16),
             ),
             ExecutionPath(
-                "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
+                "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
                 Probe((_STEP,), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
                 long_wires=(1, 14), long_cost=150,
             ),
             ExecutionPath(
-                "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _BASIC,
+                "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
                 Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 80), cost=10,
                 long_wires=(1, 14), long_cost=150,
             ),
             ExecutionPath(
-                "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _BASIC,
+                "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _SIM,
                 Probe(("tests.cupy_standin:_to_device",)), ("adjoint", "parameter-shift"),
                 wires=(1, 8), cost=4,
             ),
             ExecutionPath(
-                "custatevec-standin", dtype, lambda d=dtype: _custatevec_simulator(d), frozenset({STATE, EXPVAL}),
+                "custatevec-standin", dtype, lambda d=dtype: _custatevec_simulator(d), frozenset({STATE, EXPVAL, INITIAL}),
                 Probe(("qmlsim.simulators.custatevec:custatevec_bits",)), wires=(1, 5), ops=(1, 30), batch=2, cost=10,
                 setup=_lower_custatevec_threshold,
             ),

@@ -382,3 +382,38 @@ def test_a_numpy_simulator_under_jax_grad_says_what_to_use():
     c.ry(w[0], 0)
     with pytest.raises(TypeError, match='backend="jax".*jax_expval'):
         jax.grad(lambda v: Simulator().expval(c, Z(0), weights=v).sum())(jnp.array([0.3]))
+
+
+def test_initial_state_shapes_and_bad_input():
+    """initial_state: one state for every row, one per row, several states sharing one input row; clear errors."""
+    from qmlsim.circuits import Circuit
+    from qmlsim.simulators import Simulator
+    from tests.reference import qiskit_statevector
+
+    c = Circuit(2)
+    x = c.inputs(1)
+    c.ry(x[0], 0).cx(0, 1)
+    rng = np.random.default_rng(3)
+    starts = rng.normal(size=(3, 4)) + 1j * rng.normal(size=(3, 4))
+    starts /= np.linalg.norm(starts, axis=1, keepdims=True)
+    sim = Simulator()
+    rows = np.array([[0.3], [1.1], [-2.0]])
+    per_row = sim.statevector(c, x=rows, initial_state=starts)
+    assert per_row.shape == (3, 4)
+    for i in range(3):
+        np.testing.assert_allclose(per_row[i], qiskit_statevector(c, rows[i], [], initial=starts[i]), atol=1e-12)
+    shared_row = sim.statevector(c, x=[0.3], initial_state=starts)  # three states, one input row: a batch
+    np.testing.assert_allclose(shared_row[2], qiskit_statevector(c, [0.3], [], initial=starts[2]), atol=1e-12)
+    single = sim.statevector(c, x=[0.3], initial_state=starts[1])
+    assert single.shape == (4,)
+    probs = sim.probs(c, x=rows, initial_state=starts[0], wires=[1])
+    expected = np.abs(qiskit_statevector(c, rows[2], [], initial=starts[0])) ** 2
+    np.testing.assert_allclose(probs[2], [expected[0] + expected[2], expected[1] + expected[3]], atol=1e-12)
+    with pytest.raises(ValueError, match="norm 2, not 1"):
+        sim.statevector(c, x=[0.3], initial_state=[2, 0, 0, 0])
+    with pytest.raises(ValueError, match=r"shape \(4,\) or \(rows, 4\)"):
+        sim.statevector(c, x=[0.3], initial_state=[1, 0])
+    with pytest.raises(ValueError, match="2 rows but the call has 3 input rows"):
+        sim.statevector(c, x=rows, initial_state=starts[:2])
+    with pytest.raises(ValueError, match="NaN"):
+        sim.statevector(c, x=[0.3], initial_state=[np.nan, 0, 0, 0])

@@ -555,12 +555,14 @@ if numba is not None:
         return size
 
     @njit(cache=True)  # one call per block of rows: shared by the serial and parallel drivers, compiled once
-    def _run_block(states, start, stop, ops, cdata, idata, sk, sv, x, w, gen, m):
-        """Rows ``start..stop-1`` from ``|0>``, op by op across the rows (they stay in L1 together):
-        an op whose angles do not depend on the row builds its matrix once for all of them."""
-        for b in range(start, stop):
-            states[b, :] = 0
-            states[b, 0] = 1
+    def _run_block(states, start, stop, ops, cdata, idata, sk, sv, x, w, gen, m, reset):
+        """Rows ``start..stop-1`` from ``|0>`` (``reset``) or from the states they hold, op by op
+        across the rows (they stay in L1 together): an op whose angles do not depend on the row
+        builds its matrix once for all of them."""
+        if reset:
+            for b in range(start, stop):
+                states[b, :] = 0
+                states[b, 0] = 1
         for o in range(ops.shape[0]):
             rec = ops[o]
             if rec[F_ROWDEP] != 0:
@@ -572,19 +574,19 @@ if numba is not None:
                     _apply_loaded(states[b], rec, False, idata, m)
 
     @njit(cache=True)
-    def rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block):
+    def rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block, reset):
         m = np.empty(msize(ops), states.dtype)
         batch = states.shape[0]
         for start in range(0, batch, block):
-            _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
+            _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m, reset)
 
     @njit(cache=True, parallel=True)
-    def rows_parallel(states, ops, cdata, idata, sk, sv, x, w, gen, block):
+    def rows_parallel(states, ops, cdata, idata, sk, sv, x, w, gen, block, reset):
         batch = states.shape[0]
         for i in prange((batch + block - 1) // block):
             m = np.empty(msize(ops), states.dtype)
             start = i * block
-            _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m)
+            _run_block(states, start, min(start + block, batch), ops, cdata, idata, sk, sv, x, w, gen, m, reset)
 
     @njit(cache=True, inline="always")
     def _group_part(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, runs, run_bits, chunk_bits, start, stop):

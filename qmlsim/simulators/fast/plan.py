@@ -321,20 +321,22 @@ class FastPlan:
                     offset += flat.shape[1]
         return x, weights, gen
 
-    def states(self, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Final states ``(batch, 2**num_wires)`` for ``x`` ``(batch, num_inputs)``, ``weights`` ``(num_weights,)``."""
+    def states(self, x: np.ndarray, weights: np.ndarray, initial: np.ndarray | None = None) -> np.ndarray:
+        """Final states ``(batch, 2**num_wires)`` for ``x`` ``(batch, num_inputs)``, ``weights`` ``(num_weights,)``,
+        from ``|0...0>`` or from ``initial`` ``(batch, 2**num_wires)`` (not modified)."""
         x, weights, gen = self.angle_inputs(x, weights)
         batch, n = x.shape[0], self.num_wires
         args = (self.ops, self.cdata, self.idata, self.sk, self.sv)
+        reset = initial is None
         if n <= self.chunk_bits:
-            states = np.empty((batch, 1 << n), self.dtype)
+            states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
             work = batch * (1 << n) * max(1, self.ops.shape[0])
             rows = rows_parallel if batch > 1 and work >= PARALLEL_WORK else rows_serial
             # rows processed op by op together: about 32 KiB of amplitudes, one L1 cache
             block = max(1, (2048 * 16 // np.dtype(self.dtype).itemsize) >> n)
-            rows(states, *args, x, weights, gen, block)
+            rows(states, *args, x, weights, gen, block, reset)
             return states
-        states = np.zeros((batch, 1 << n), self.dtype)
+        states = np.zeros((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
         groups = self.groups()
         parts = min(1 << (n - self.chunk_bits), 4 * numba.get_num_threads())
         # below 2**PARALLEL_WIRES amplitudes a group pass takes well under a millisecond,
@@ -342,7 +344,8 @@ class FastPlan:
         group = group_parallel if n >= PARALLEL_WIRES else group_serial
         for b in range(batch):
             row = states[b]
-            row[0] = 1
+            if reset:
+                row[0] = 1
             for g in groups:
                 group(
                     row, g.ops, self.cdata, self.idata, self.sk, self.sv, x[b], weights, gen[b],

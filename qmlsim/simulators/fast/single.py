@@ -37,7 +37,7 @@ if numba is not None:
         for v in w:
             if not np.isfinite(v):
                 return 2
-        rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block)
+        rows_serial(states, ops, cdata, idata, sk, sv, x, w, gen, block, True)
         pauli_expvals_serial(states, term_obs, coeffs, masks, phases, out)
         return 0
 

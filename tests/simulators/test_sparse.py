@@ -1,0 +1,33 @@
+"""Observables as sparse matrices, against Observable.matrix (Kronecker products of Pauli matrices)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qmlsim.circuits import Hermitian, X, Y, Z
+from qmlsim.circuits.templates import heisenberg_xxz, tfim_2d
+from qmlsim.simulators.sparse import sparse_matrix
+from tests.reference import random_observable, random_unitary
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_observables(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    obs = random_observable(rng, n)
+    assert np.abs(sparse_matrix(obs, n).toarray() - obs.matrix(n)).max() < 1e-12
+
+
+def test_models_and_hermitian_terms_on_any_wires():
+    rng = np.random.default_rng(1)
+    u = random_unitary(4, rng)
+    h = u @ np.diag([1.0, -0.5, 0.25, 2.0]) @ u.conj().T
+    obs = heisenberg_xxz(4, delta=0.3) + 0.7 * Hermitian(h, [3, 1]) + Y(0) @ Z(2) - 0.2 * X(3)
+    assert np.abs(sparse_matrix(obs, 4).toarray() - obs.matrix(4)).max() < 1e-12
+    lattice = tfim_2d(2, 3)
+    assert np.abs(sparse_matrix(lattice, 6).toarray() - lattice.matrix(6)).max() < 1e-12
+
+
+def test_too_few_wires_is_refused():
+    with pytest.raises(ValueError, match="num_wires must be at least 3"):
+        sparse_matrix(Z(2), 2)
