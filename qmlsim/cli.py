@@ -175,16 +175,20 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         sys.stderr.write(f"qmlsim: experiment {args.name!r} is not available in this install ({target}): {err}\n")
         return 1
     large = getattr(args, "large", False)
-    if large and "large" not in inspect.signature(run).parameters:
-        sys.stderr.write(f"qmlsim: experiment {args.name!r} has no --large settings; run it without --large\n")
-        return 2
+    scheduler = getattr(args, "scheduler", None)
+    accepts = inspect.signature(run).parameters
+    for flag, value, name in (("--large", large, "large"), ("--scheduler", scheduler, "scheduler")):
+        if value and name not in accepts:
+            sys.stderr.write(f"qmlsim: experiment {args.name!r} does not take {flag}; run it without {flag}\n")
+            return 2
     # a quick check writes beside the full run's outputs, never over them
     suffix = "-quick" if args.quick else "-large" if large else ""
     out_dir = args.out or str(Path("experiments_out") / f"{args.name}{suffix}")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     _prepare_kernels()
-    summary = run(out_dir=out_dir, quick=args.quick, **({"large": True} if large else {}))
+    options = {**({"large": True} if large else {}), **({"scheduler": scheduler} if scheduler else {})}
+    summary = run(out_dir=out_dir, quick=args.quick, **options)
     seconds = time.perf_counter() - start
     # the experiment prints its own tables and writes its files; keep the summary too, with where it ran
     summary = {**summary, "machine": run_description(quick=args.quick, seconds=seconds)}
@@ -222,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--out", default=None, help="output directory (default: experiments_out/NAME, or NAME-quick with --quick)")
     experiment.add_argument("--quick", action="store_true", help="small settings for a fast check")
     experiment.add_argument("--large", action="store_true", help="large systems (cooling: 12-16 qubits; minutes to an hour)")
+    experiment.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                            help="run the sweep as tasks on this Dask scheduler (havlicek; needs the [distributed] extra)")
     experiment.set_defaults(func=_cmd_experiment)
 
     bench = sub.add_parser("bench", help="run benchmarks/run.py (source checkout only)")

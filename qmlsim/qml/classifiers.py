@@ -49,8 +49,11 @@ class QSVC(ClassifierMixin, BaseEstimator):
 
     Args:
         kernel: a :class:`~qmlsim.qml.kernels.FidelityQuantumKernel`, a
-            ``TrainableFidelityQuantumKernel`` (fitted by ``fit``), or any callable
-            ``k(X, Y) -> (n, m)``; default ``FidelityQuantumKernel()``.
+            ``TrainableFidelityQuantumKernel`` (fitted by ``fit``), any callable
+            ``k(X, Y) -> (n, m)``, or ``"precomputed"`` (``fit`` takes the training Gram
+            matrix ``(n, n)``, for example the zarr store of ``kernel.matrix(X, out=...)``,
+            and ``predict`` takes ``K(X_test, X_train)`` ``(n_test, n)``); default
+            ``FidelityQuantumKernel()``.
         C: SVM regularisation.
         class_weight: as in ``SVC``.
         tol: as in ``SVC``.
@@ -97,9 +100,14 @@ class QSVC(ClassifierMixin, BaseEstimator):
         Returns:
             ``self``.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        precomputed = isinstance(self.kernel, str) and self.kernel == "precomputed"
+        X, y = validate_data(self, np.asarray(X) if precomputed else X, y, dtype=np.float64)  # a zarr store loads here
         check_classification_targets(y)
-        if self.kernel is None:
+        if precomputed:
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(f"kernel='precomputed' takes the square training Gram matrix (n, n), got shape {X.shape}")
+            kernel, gram = "precomputed", X
+        elif self.kernel is None:
             kernel = FidelityQuantumKernel()
         elif hasattr(self.kernel, "get_params"):
             kernel = clone(self.kernel)
@@ -109,7 +117,8 @@ class QSVC(ClassifierMixin, BaseEstimator):
             raise TypeError(f"kernel must be None, a quantum kernel or a callable k(X, Y), got {type(self.kernel).__name__}")
         if isinstance(kernel, TrainableFidelityQuantumKernel):
             kernel.fit(X, y)
-        gram = _kernel_values(kernel, X, None)
+        if not precomputed:
+            gram = _kernel_values(kernel, X, None)
         self.svc_ = SVC(
             kernel="precomputed", C=self.C, class_weight=self.class_weight, tol=self.tol, max_iter=self.max_iter,
             decision_function_shape=self.decision_function_shape, random_state=self.random_state,
@@ -117,7 +126,7 @@ class QSVC(ClassifierMixin, BaseEstimator):
         self.kernel_ = kernel
         self.classes_ = self.svc_.classes_
         self.support_ = self.svc_.support_
-        self.support_vectors_ = X[self.support_]
+        self.support_vectors_ = None if precomputed else X[self.support_]
         self.n_train_ = X.shape[0]
         self.n_iter_ = self.svc_.n_iter_
         return self
@@ -131,6 +140,8 @@ class QSVC(ClassifierMixin, BaseEstimator):
 
     def _test_gram(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "svc_")
+        if isinstance(self.kernel_, str):  # "precomputed": X is K(X_test, X_train) (n_test, n_train)
+            return validate_data(self, np.asarray(X), reset=False, dtype=np.float64)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         gram = np.zeros((X.shape[0], self.n_train_))
         gram[:, self.support_] = _kernel_values(self.kernel_, X, self.support_vectors_)

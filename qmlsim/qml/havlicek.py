@@ -47,49 +47,61 @@ QUICK = {**FULL, "kernel_seeds": [0, 1, 2], "vqc_seeds": [0, 1], "vqc_depths": [
 """A smaller run for smoke tests (under a minute)."""
 
 
-def _kernel_runs(cfg: dict, bar: Any) -> list[dict]:
+def _kernel_run(cfg: dict, seed: int) -> dict:
+    """One seed of the kernel estimator (exact and sampled QSVC, RBF SVM)."""
     from sklearn.svm import SVC  # noqa: PLC0415
 
-    rows = []
-    for seed in cfg["kernel_seeds"]:
-        x_train, y_train, x_test, y_test = ad_hoc_data(cfg["training_size"], cfg["test_size"], gap=cfg["gap"], seed=seed)
-        exact = QSVC(C=cfg["C"]).fit(x_train, y_train)
-        sampled = QSVC(kernel=FidelityQuantumKernel(shots=cfg["kernel_shots"], seed=seed), C=cfg["C"]).fit(x_train, y_train)
-        rows.append(
-            {
-                "seed": seed,
-                "exact_test": exact.score(x_test, y_test),
-                "exact_train": exact.score(x_train, y_train),
-                "shots_test": sampled.score(x_test, y_test),
-                "rbf_test": SVC(kernel="rbf", gamma="scale", C=cfg["C"]).fit(x_train, y_train).score(x_test, y_test),
-                "support_vectors": int(len(exact.support_)),
-            }
-        )
-        bar.update(1)
-    return rows
+    x_train, y_train, x_test, y_test = ad_hoc_data(cfg["training_size"], cfg["test_size"], gap=cfg["gap"], seed=seed)
+    exact = QSVC(C=cfg["C"]).fit(x_train, y_train)
+    sampled = QSVC(kernel=FidelityQuantumKernel(shots=cfg["kernel_shots"], seed=seed), C=cfg["C"]).fit(x_train, y_train)
+    return {
+        "seed": seed,
+        "exact_test": exact.score(x_test, y_test),
+        "exact_train": exact.score(x_train, y_train),
+        "shots_test": sampled.score(x_test, y_test),
+        "rbf_test": SVC(kernel="rbf", gamma="scale", C=cfg["C"]).fit(x_train, y_train).score(x_test, y_test),
+        "support_vectors": int(len(exact.support_)),
+    }
 
 
-def _variational_runs(cfg: dict, bar: Any) -> list[dict]:
-    rows = []
-    for seed in cfg["vqc_seeds"]:
-        x_train, y_train, x_test, y_test = ad_hoc_data(cfg["training_size"], cfg["test_size"], gap=cfg["gap"], seed=seed)
-        for depth in cfg["vqc_depths"]:
-            start = time.perf_counter()
-            clf = VariationalClassifier(
-                reps=depth, maxiter=cfg["vqc_maxiter"], n_restarts=cfg["vqc_restarts"], random_state=seed
-            ).fit(x_train, y_train)
-            rows.append(
-                {
-                    "seed": seed,
-                    "depth": depth,
-                    "test": clf.score(x_test, y_test),
-                    "train": clf.score(x_train, y_train),
-                    "final_loss": float(clf.loss_curve_[-1]) if clf.loss_curve_.size else None,
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+def _variational_run(cfg: dict, seed: int, depth: int) -> dict:
+    """One seed and depth of the variational classifier."""
+    x_train, y_train, x_test, y_test = ad_hoc_data(cfg["training_size"], cfg["test_size"], gap=cfg["gap"], seed=seed)
+    start = time.perf_counter()
+    clf = VariationalClassifier(
+        reps=depth, maxiter=cfg["vqc_maxiter"], n_restarts=cfg["vqc_restarts"], random_state=seed
+    ).fit(x_train, y_train)
+    return {
+        "seed": seed,
+        "depth": depth,
+        "test": clf.score(x_test, y_test),
+        "train": clf.score(x_train, y_train),
+        "final_loss": float(clf.loss_curve_[-1]) if clf.loss_curve_.size else None,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _sweep(cfg: dict, bar: Any, scheduler: str | None) -> tuple[list[dict], list[dict]]:
+    """Every run, in order: here, or as tasks on the Dask scheduler at ``scheduler`` (results in the same order)."""
+    items = [(_kernel_run, (cfg, seed)) for seed in cfg["kernel_seeds"]]
+    items += [(_variational_run, (cfg, seed, depth)) for seed in cfg["vqc_seeds"] for depth in cfg["vqc_depths"]]
+    if scheduler is None:
+        results = []
+        for fn, args in items:
+            results.append(fn(*args))
             bar.update(1)
-    return rows
+    else:
+        from qmlsim.simulators.executors.dask_executor import connect  # noqa: PLC0415
+
+        client = connect(scheduler)
+        futures = [client.submit(fn, *args, pure=False) for fn, args in items]
+        from distributed import as_completed  # noqa: PLC0415
+
+        for _ in as_completed(futures):
+            bar.update(1)
+        results = client.gather(futures)  # finished runs are kept by the scheduler until gathered
+    count = len(cfg["kernel_seeds"])
+    return results[:count], results[count:]
 
 
 def _tables(kernel: list[dict], variational: list[dict], cfg: dict) -> str:
@@ -173,6 +185,7 @@ def run_experiment(
     quick: bool = False,
     echo: Callable[[str], None] | None = print,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> dict:
     """Run both Havlicek experiments, print the tables, write ``havlicek.json`` and ``havlicek.png``.
 
@@ -181,6 +194,8 @@ def run_experiment(
         quick: the :data:`QUICK` setting (under a minute) instead of :data:`FULL`.
         echo: where the tables go (``print`` by default; ``None`` for silence).
         progress: show a tqdm progress bar.
+        scheduler: a Dask scheduler address (``tcp://host:8786``): every seed and depth runs
+            there as a task (``pip install -e ".[distributed]"``; qmlsim installed on the workers).
 
     Returns:
         ``{"config": ..., "kernel": [per-seed rows], "variational": [per seed and depth rows],
@@ -196,8 +211,7 @@ def run_experiment(
     else:
         bar = _NoBar()
     try:
-        kernel = _kernel_runs(cfg, bar)
-        variational = _variational_runs(cfg, bar)
+        kernel, variational = _sweep(cfg, bar, scheduler)
     finally:
         bar.close()
     results = {"config": dict(cfg), "kernel": kernel, "variational": variational, "means": _means(kernel, variational)}

@@ -72,25 +72,37 @@ class _FidelityKernelBase(BaseEstimator, abc.ABC):
     def _weights(self) -> Any:
         """The feature map's weights (``None`` without weights)."""
 
-    def matrix(self, X: Any, Y: Any = None) -> np.ndarray:
+    def matrix(self, X: Any, Y: Any = None, out: str | None = None) -> Any:
         """The Gram matrix ``K[i, j] = |<Phi(X_i)|Phi(Y_j)>|^2``.
 
         Args:
             X: ``(n, num_features)``.
             Y: ``(m, num_features)``, or ``None`` for the symmetric ``K(X, X)``.
+            out: with a :class:`~qmlsim.simulators.DaskExecutor` device, a directory for a zarr
+                store that receives the matrix tile by tile (for matrices larger than memory;
+                a second call with the same arguments skips finished tiles).
 
         Returns:
-            ``(n, m)`` float64.
+            ``(n, m)`` float64, or the ``zarr.Array`` written to ``out``.
 
         Raises:
-            ValueError: NaN/inf features, mismatched feature counts.
-            MemoryError: when the result would not fit in memory.
+            ValueError: NaN/inf features, mismatched feature counts, ``out`` without a Dask
+                device or with shots.
+            MemoryError: when the result would not fit in memory (or on disk, with ``out``).
         """
         X, Y = _validated_pair(X, Y, None)
         feature_map = self._feature_map_for(X.shape[1])
         if feature_map.num_inputs != X.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features, but the feature map takes {feature_map.num_inputs} inputs")
         _check_shots(self.shots)
+        if out is not None:
+            device = resolve_device(self.device)
+            if not callable(getattr(device, "gram", None)):
+                raise ValueError("out= writes the matrix tile by tile from Dask tasks: use device=DaskExecutor(...)")
+            if self.shots is not None:
+                raise ValueError("out= computes exact kernels; sample shots from the stored values, or use shots=None")
+            return device.gram(feature_map, X, Y, self._weights(), fast_path=self.fast_path, out=out,
+                               block_rows=self.batch_size)
         return fidelity_gram(
             feature_map, X, Y, self._weights(), resolve_device(self.device), shots=self.shots, seed=self.seed,
             enforce_psd=self.enforce_psd, tile_rows=self.batch_size, fast_path=self.fast_path,

@@ -19,6 +19,7 @@ _LAZY = {
     "QmlsimSampler": "qmlsim.simulators.executors.primitives",
     "QmlsimEstimator": "qmlsim.simulators.executors.primitives",
     "jax_expval": "qmlsim.simulators.jax_bridge",
+    "DaskExecutor": "qmlsim.simulators.executors.dask_executor",
 }
 
 __all__ = ["Simulator", "Executor", "BaseExecutor", "Backend", "get_backend", *_LAZY]

@@ -401,14 +401,19 @@ def fidelity_gram(
     # Each distinct row is simulated (or paired) once.
     ux, inv_x = _unique_rows(x)
     uy, inv_y = (ux, inv_x) if symmetric else _unique_rows(y)
-    if _is_statevector_device(device):
-        # the device's backend scope: a complex128 JAX simulator computes in 64 bits only inside it
-        with device.backend.scope(), _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
-            sx = _states(feature_map, ux, weights, device, fast_path)
-            sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
-            xp = device.backend.xp
-            rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
-            k = _writable_host(device.backend.to_host(_gram_from_states(sx, sy, symmetric, xp, rows)))
+    tiled = getattr(device, "gram", None)
+    if callable(tiled) or _is_statevector_device(device):
+        if callable(tiled):  # an executor that tiles the matrix itself (DaskExecutor: states per block, tiles as tasks)
+            k = tiled(feature_map, ux, None if symmetric else uy, weights, fast_path=fast_path, block_rows=tile_rows,
+                      max_memory_bytes=max_memory_bytes)
+        else:
+            # the device's backend scope: a complex128 JAX simulator computes in 64 bits only inside it
+            with device.backend.scope(), _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
+                sx = _states(feature_map, ux, weights, device, fast_path)
+                sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
+                xp = device.backend.xp
+                rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
+                k = _writable_host(device.backend.to_host(_gram_from_states(sx, sy, symmetric, xp, rows)))
         if shots is not None:
             # Sampling the all-zeros outcome of U(z)^dagger U(x) with `shots` shots is
             # exactly a binomial draw with the exact fidelity as its probability.

@@ -59,6 +59,16 @@ def _qiskit() -> Any:
     return QiskitExecutor(AerSimulator(seed_simulator=7), shots=40_000, seed=7, journal=False)
 
 
+def _dask() -> Any:
+    """DaskExecutor over a two-worker LocalCluster of processes, one row per task (the most splitting)."""
+    pytest.importorskip("distributed")
+    from tests.simulators.test_dask_executor import local_client
+
+    from qmlsim.simulators import DaskExecutor
+
+    return DaskExecutor(local_client(), rows_per_task=1)
+
+
 EXECUTORS = [
     Case("simulator-numba", lambda: Simulator(), None, 1e-9),
     Case("simulator-array", lambda: Simulator(kernels="array"), None, 1e-9),
@@ -68,6 +78,7 @@ EXECUTORS = [
     Case("pennylane-default.qubit", lambda: _pennylane("default.qubit"), None, 1e-9),
     Case("pennylane-qmlsim.statevector", lambda: _pennylane("qmlsim.statevector"), None, 1e-9),
     Case("qiskit-aer", _qiskit, 40_000, 0.03),
+    Case("dask-simulator", _dask, None, 1e-9),
 ]
 
 
