@@ -21,7 +21,8 @@ CORE = [
     "tqdm>=4.66",
     "matplotlib>=3.8",
 ]
-TEST = [
+DISTRIBUTED = ["dask>=2024.8", "distributed>=2024.8", "zarr>=3.0"]  # zarr 3: the Gram store's API
+TEST = DISTRIBUTED + [  # the DaskExecutor tests run a LocalCluster
     "pytest>=8",
     "pytest-xdist>=3.5",
     "hypothesis>=6.100",
@@ -59,7 +60,7 @@ setup(
         "test": TEST,
         "bench": BENCH,
         "docs": DOCS,
-        "distributed": ["dask>=2024.8", "distributed>=2024.8", "zarr>=2.18"],
+        "distributed": DISTRIBUTED,
         "rl": ["gymnasium>=0.29", "minigrid>=2.3"],
     },
     entry_points={

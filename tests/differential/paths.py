@@ -286,6 +286,15 @@ def _base_executor(dtype: str) -> Any:
     return OverProbabilities()
 
 
+def _dask_executor() -> Any:
+    """DaskExecutor on a two-worker LocalCluster of processes (one per test process), two rows per task."""
+    from qmlsim.simulators import DaskExecutor  # noqa: PLC0415
+
+    from tests.simulators.test_dask_executor import local_client  # noqa: PLC0415
+
+    return DaskExecutor(local_client(), rows_per_task=2)
+
+
 def _pennylane_device(dtype: str) -> Any:
     import pennylane as qml  # noqa: PLC0415
 
@@ -385,6 +394,13 @@ def _paths() -> list[ExecutionPath]:
             ("parameter-shift",), wires=(1, 6), ops=(1, 30), cost=8,
         )
         for dtype in ("complex128", "complex64")
+    )
+    paths.append(
+        ExecutionPath(
+            "dask-executor", "complex128", _dask_executor, frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
+            Probe(("qmlsim.simulators.executors.dask_executor:DaskExecutor._map",)), ("adjoint", "parameter-shift"),
+            wires=(1, 8), cost=5,
+        )
     )
     paths.append(
         ExecutionPath(

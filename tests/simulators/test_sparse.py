@@ -31,3 +31,30 @@ def test_models_and_hermitian_terms_on_any_wires():
 def test_too_few_wires_is_refused():
     with pytest.raises(ValueError, match="num_wires must be at least 3"):
         sparse_matrix(Z(2), 2)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pauli_sum_operator_products_and_chebyshev_steps(threads):
+    """Both branches: the fused numba step (2 threads) and the CSR product (1 thread), against dense matrices."""
+    import numba
+
+    from qmlsim.simulators.sparse import PauliSumOperator
+
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("one numba thread on this machine")
+    rng = np.random.default_rng(threads)
+    obs = heisenberg_xxz(5, delta=0.4) + 0.3 * Y(1) @ X(3) - 0.7 * Z(4) + 0.2 * X(0) @ Y(2) @ Z(3)
+    dense = 0.4 * obs.matrix(5) - 0.25 * np.eye(32)
+    psi, previous = (rng.normal(size=32) + 1j * rng.normal(size=32) for _ in range(2))
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        op = PauliSumOperator(obs, 5, scale=0.4, shift=-0.25)
+        assert op._parallel() == (threads > 1)
+        np.testing.assert_allclose(op @ psi, dense @ psi, atol=1e-13)
+        out = np.full(32, 0.5 + 0j)
+        following = op.chebyshev_step(psi, previous, 0.3 - 0.1j, out)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(following, 2 * dense @ psi - previous, atol=1e-13)
+    np.testing.assert_allclose(out, 0.5 + (0.3 - 0.1j) * (2 * dense @ psi - previous), atol=1e-13)
