@@ -31,7 +31,7 @@ from qmlsim.circuits.gates import GATES
 from qmlsim.circuits.templates import compute_uncompute
 from qmlsim.simulators.backends import available_memory_bytes
 
-__all__ = ["PhaseProgram", "compile_phase_program", "phase_program_states", "fidelity_gram", "project_psd"]
+__all__ = ["PhaseProgram", "compile_phase_program", "phase_program_states", "fidelity_gram", "project_psd", "feature_map_states", "host_array"]
 
 # Complex entries of one tile of S_X^* S_Y^T (bounds the kernel's working memory).
 _TILE_ENTRIES = 2**23
@@ -244,7 +244,9 @@ def _is_statevector_device(device: Any) -> bool:
     return bool(getattr(device, "supports_statevector", False)) and callable(getattr(device, "statevector", None))
 
 
-def _states(circuit: Circuit, x: np.ndarray, weights: Any, device: Any, fast_path: bool) -> Any:
+def feature_map_states(circuit: Circuit, x: np.ndarray, weights: Any, device: Any, fast_path: bool) -> Any:
+    """States ``(rows, 2**n)`` of ``circuit`` on ``device``: the phase-product program when ``fast_path`` and the
+    circuit is Hadamards and diagonal phases, else ``device.statevector``."""
     backend = getattr(device, "backend", None)
     program = compile_phase_program(circuit) if fast_path else None
     if program is not None and backend is not None:
@@ -332,7 +334,7 @@ def _pairs_probability(circuit: Circuit, rows: np.ndarray, weights: Any, device:
     """Probability of the all-zeros outcome for every row, in one batch (chunked only to bound sampled bits)."""
     if shots is None:
         probs = device.probs(circuit, x=rows, weights=weights)
-        return np.atleast_2d(np.asarray(_host(probs)))[:, 0]
+        return np.atleast_2d(np.asarray(host_array(probs)))[:, 0]
     rng = np.random.default_rng(seed)
     with_error = getattr(device, "probs_with_error", None)
     if callable(with_error):
@@ -355,7 +357,8 @@ def _writable_host(value: Any) -> np.ndarray:
     return np.array(value, dtype=np.float64)
 
 
-def _host(value: Any) -> np.ndarray:
+def host_array(value: Any) -> np.ndarray:
+    """Any backend's array (NumPy, JAX, CuPy) as a NumPy array on the host."""
     if isinstance(value, np.ndarray):
         return value
     try:
@@ -409,8 +412,8 @@ def fidelity_gram(
         else:
             # the device's backend scope: a complex128 JAX simulator computes in 64 bits only inside it
             with device.backend.scope(), _blas_limit(ux.shape[0] * uy.shape[0] * 2**feature_map.num_wires):
-                sx = _states(feature_map, ux, weights, device, fast_path)
-                sy = sx if symmetric else _states(feature_map, uy, weights, device, fast_path)
+                sx = feature_map_states(feature_map, ux, weights, device, fast_path)
+                sy = sx if symmetric else feature_map_states(feature_map, uy, weights, device, fast_path)
                 xp = device.backend.xp
                 rows = tile_rows or max(1, _TILE_ENTRIES // max(1, uy.shape[0]))
                 k = _writable_host(device.backend.to_host(_gram_from_states(sx, sy, symmetric, xp, rows)))

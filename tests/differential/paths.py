@@ -286,13 +286,14 @@ def _base_executor(dtype: str) -> Any:
     return OverProbabilities()
 
 
-def _dask_executor() -> Any:
-    """DaskExecutor on a two-worker LocalCluster of processes (one per test process), two rows per task."""
+def _dask_executor(dtype: str) -> Any:
+    """DaskExecutor over ``Simulator(dtype=dtype)`` on a two-worker LocalCluster of processes (one per test
+    process), two rows per task."""
     from qmlsim.simulators import DaskExecutor  # noqa: PLC0415
 
     from tests.simulators.test_dask_executor import local_client  # noqa: PLC0415
 
-    return DaskExecutor(local_client(), rows_per_task=2)
+    return DaskExecutor(local_client(), executor=Simulator(dtype=dtype), rows_per_task=2)
 
 
 def _pennylane_device(dtype: str) -> Any:
@@ -395,12 +396,13 @@ def _paths() -> list[ExecutionPath]:
         )
         for dtype in ("complex128", "complex64")
     )
-    paths.append(
+    paths.extend(
         ExecutionPath(
-            "dask-executor", "complex128", _dask_executor, frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
+            "dask-executor", dtype, lambda d=dtype: _dask_executor(d), frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
             Probe(("qmlsim.simulators.executors.dask_executor:DaskExecutor._map",)), ("adjoint", "parameter-shift"),
             wires=(1, 8), cost=5,
         )
+        for dtype in ("complex128", "complex64")
     )
     paths.append(
         ExecutionPath(

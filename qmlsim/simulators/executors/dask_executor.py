@@ -43,11 +43,11 @@ def _run_block(method: str, executor: Any, numba_threads: int, args: tuple, kwar
 
 def _block_states(executor: Any, circuit: Circuit, x: np.ndarray, weights: Any, fast_path: bool, numba_threads: int) -> np.ndarray:
     """On a worker: the feature map's states ``(rows, 2**n)`` of one row block (the Gram matrix's fast path included)."""
-    from qmlsim.simulators.gram import _host, _states  # noqa: PLC0415
+    from qmlsim.simulators.gram import feature_map_states, host_array  # noqa: PLC0415
 
     _limit_numba(numba_threads)
     with executor.backend.scope():
-        return np.ascontiguousarray(_host(_states(circuit, x, weights, executor, fast_path)))
+        return np.ascontiguousarray(host_array(feature_map_states(circuit, x, weights, executor, fast_path)))
 
 
 def _tile(sx: np.ndarray, sy: np.ndarray, diagonal: bool) -> np.ndarray:
