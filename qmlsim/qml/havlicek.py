@@ -97,7 +97,7 @@ def _sweep(cfg: dict, bar: Any, scheduler: str | None) -> tuple[list[dict], list
         futures = [client.submit(fn, *args, pure=False) for fn, args in items]
         from distributed import as_completed  # noqa: PLC0415
 
-        for _ in as_completed(futures):
+        for _ in as_completed(futures, loop=client.loop):
             bar.update(1)
         results = client.gather(futures)  # finished runs are kept by the scheduler until gathered
     count = len(cfg["kernel_seeds"])
