@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--quick", action="store_true", help="small settings for a fast check")
     experiment.add_argument("--large", action="store_true", help="large systems (cooling: 12-16 qubits; minutes to an hour)")
     experiment.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                            help="run the sweep as tasks on this Dask scheduler (havlicek; needs the [distributed] extra)")
+                            help="run the sweep as tasks on this Dask scheduler (havlicek, cooling; needs the [distributed] extra)")
     experiment.set_defaults(func=_cmd_experiment)
 
     bench = sub.add_parser("bench", help="run benchmarks/run.py (source checkout only)")

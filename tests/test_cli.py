@@ -70,6 +70,14 @@ def test_experiment_dispatch(monkeypatch, tmp_path, capsys):
     assert machine["quick"] is True and machine["seconds"] >= 0 and machine["date_utc"].startswith("20")
 
 
+def test_flags_an_experiment_does_not_take_are_refused_before_running(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(cli.EXPERIMENTS, "fake", "tests.test_cli:_fake_experiment")
+    for flag in (["--large"], ["--scheduler", "tcp://127.0.0.1:9"]):
+        assert cli.main(["experiment", "fake", "--out", str(tmp_path / "out"), *flag]) == 2
+        assert f"does not take {flag[0]}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_experiment_module_is_reported(monkeypatch, capsys):
     monkeypatch.setitem(cli.EXPERIMENTS, "ghost", "qmlsim.qml.no_such_module:run_experiment")
     assert cli.main(["experiment", "ghost"]) == 1

@@ -22,44 +22,61 @@ import numpy as np
 from qmlsim.circuits.templates import tfim
 from qmlsim.qml.cooling import PROTOCOL_LABEL, dynamical_cooling
 from qmlsim.qml.ground_state import adiabatic_preparation, eigenstate_filtering, vqe
+from qmlsim.qml.sweeps import run_sweep
 
 
-def run_experiment(out_dir: str, quick: bool = False, large: bool = False) -> dict[str, Any]:
-    """Run the cooling experiment, print its tables and write its JSON and figures into ``out_dir``."""
+def _cooling_run(n: int, coupling: float, steps: int) -> tuple[dict, list]:
+    """One protocol run: its table row and energy trace."""
+    start = time.perf_counter()
+    result = dynamical_cooling(tfim(n, h=1.0), steps=steps, coupling=coupling)
+    row = {
+        "n": n, "coupling": coupling, "steps": steps, "total_time": steps * result.time_per_step,
+        "fidelity": float(result.fidelities[-1]), "energy": float(result.energies[-1]),
+        "ground_energy": result.ground_energy, "initial_fidelity": float(result.fidelities[0]),
+        "queries": result.queries, "seconds": time.perf_counter() - start,
+    }
+    return row, result.energies.tolist()
+
+
+def _baseline_run(n: int, method: str, setting: float) -> dict:
+    """One baseline on TFIM n: ``adiabatic`` (total time), ``filtering`` (degree) or ``vqe`` (optimiser steps)."""
+    hamiltonian = tfim(n, h=1.0)
+    if method == "adiabatic":
+        b = adiabatic_preparation(hamiltonian, setting)
+    elif method == "filtering":
+        b = eigenstate_filtering(hamiltonian, int(setting))
+    else:
+        b = vqe(hamiltonian, layers=3, steps=int(setting))
+    return {"n": n, "method": b.method, "fidelity": b.fidelity, "energy_error": b.energy_error, **b.cost}
+
+
+def run_experiment(out_dir: str, quick: bool = False, large: bool = False, scheduler: str | None = None) -> dict[str, Any]:
+    """Run the cooling experiment, print its tables and write its JSON and figures into ``out_dir``.
+
+    ``scheduler``: a Dask scheduler address; every protocol run and baseline is a task there.
+    """
     os.makedirs(out_dir, exist_ok=True)
     if large:
         return _run_large(out_dir)
     sizes = (6,) if quick else (6, 8)
     depths = (16, 64) if quick else (16, 64, 256)
-    cooling, traces, baselines = [], {}, []
+    settings = [(n, coupling, steps) for n in sizes for coupling in (1.0, 2.0) for steps in depths]
+    runs = run_sweep([(_cooling_run, setting) for setting in settings], scheduler, label="cooling")
+    cooling = [row for row, _ in runs]
+    traces = {f"n={r['n']} c={r['coupling']:g} d={r['steps']}": trace for r, trace in runs}
     print(f"{PROTOCOL_LABEL}; TFIM h = 1, open chain, V = -(1/n) sum Z_i, start |0...0>")
     print(f"{'n':>3} {'c':>4} {'d':>5} {'time d^1.5/c':>13} {'fidelity':>9} {'energy':>9} {'E0':>9} {'seconds':>8}")
+    for r in cooling:
+        print(f"{r['n']:>3} {r['coupling']:>4g} {r['steps']:>5} {r['total_time']:>13.0f} {r['fidelity']:>9.3f} "
+              f"{r['energy']:>9.3f} {r['ground_energy']:>9.3f} {r['seconds']:>8.2f}")
+    calls = []
     for n in sizes:
-        hamiltonian = tfim(n, h=1.0)
-        for coupling in (1.0, 2.0):
-            for steps in depths:
-                start = time.perf_counter()
-                result = dynamical_cooling(hamiltonian, steps=steps, coupling=coupling)
-                seconds = time.perf_counter() - start
-                total_time = steps * result.time_per_step
-                row = {
-                    "n": n, "coupling": coupling, "steps": steps, "total_time": total_time,
-                    "fidelity": float(result.fidelities[-1]), "energy": float(result.energies[-1]),
-                    "ground_energy": result.ground_energy, "initial_fidelity": float(result.fidelities[0]),
-                    "queries": result.queries, "seconds": seconds,
-                }
-                cooling.append(row)
-                traces[f"n={n} c={coupling:g} d={steps}"] = result.energies.tolist()
-                print(f"{n:>3} {coupling:>4g} {steps:>5} {total_time:>13.0f} {row['fidelity']:>9.3f} "
-                      f"{row['energy']:>9.3f} {result.ground_energy:>9.3f} {seconds:>8.2f}")
-        for total_time in sorted({r["total_time"] for r in cooling if r["n"] == n and r["coupling"] == 1.0}):
-            b = adiabatic_preparation(hamiltonian, total_time)
-            baselines.append({"n": n, "method": b.method, "fidelity": b.fidelity, "energy_error": b.energy_error, **b.cost})
-        for degree in (50, 200):
-            b = eigenstate_filtering(hamiltonian, degree)
-            baselines.append({"n": n, "method": b.method, "fidelity": b.fidelity, "energy_error": b.energy_error, **b.cost})
-        b = vqe(hamiltonian, layers=3, steps=100 if quick else 300)
-        baselines.append({"n": n, "method": b.method, "fidelity": b.fidelity, "energy_error": b.energy_error, **b.cost})
+        # adiabatic preparation over the protocol's total evolution times (c = 1), filtering, VQE
+        calls += [(_baseline_run, (n, "adiabatic", t)) for t in sorted({r["total_time"] for r in cooling
+                                                                          if r["n"] == n and r["coupling"] == 1.0})]
+        calls += [(_baseline_run, (n, "filtering", degree)) for degree in (50, 200)]
+        calls.append((_baseline_run, (n, "vqe", 100 if quick else 300)))
+    baselines = run_sweep(calls, scheduler, label="baselines")
     print("\nbaselines on the same problems (cost in each method's own units)")
     print(f"{'n':>3} {'method':<22} {'fidelity':>9} {'energy error':>13}  cost")
     for b in baselines:

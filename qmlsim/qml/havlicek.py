@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from qmlsim.qml.classifiers import QSVC, VariationalClassifier
 from qmlsim.qml.datasets import ad_hoc_data
 from qmlsim.qml.kernels import FidelityQuantumKernel
+from qmlsim.qml.sweeps import run_sweep
 
 __all__ = ["run_experiment", "FULL", "QUICK"]
 
@@ -81,25 +82,11 @@ def _variational_run(cfg: dict, seed: int, depth: int) -> dict:
     }
 
 
-def _sweep(cfg: dict, bar: Any, scheduler: str | None) -> tuple[list[dict], list[dict]]:
-    """Every run, in order: here, or as tasks on the Dask scheduler at ``scheduler`` (results in the same order)."""
-    items = [(_kernel_run, (cfg, seed)) for seed in cfg["kernel_seeds"]]
-    items += [(_variational_run, (cfg, seed, depth)) for seed in cfg["vqc_seeds"] for depth in cfg["vqc_depths"]]
-    if scheduler is None:
-        results = []
-        for fn, args in items:
-            results.append(fn(*args))
-            bar.update(1)
-    else:
-        from qmlsim.simulators.executors.dask_executor import connect  # noqa: PLC0415
-
-        client = connect(scheduler)
-        futures = [client.submit(fn, *args, pure=False) for fn, args in items]
-        from distributed import as_completed  # noqa: PLC0415
-
-        for _ in as_completed(futures, loop=client.loop):
-            bar.update(1)
-        results = client.gather(futures)  # finished runs are kept by the scheduler until gathered
+def _sweep(cfg: dict, scheduler: str | None, progress: bool) -> tuple[list[dict], list[dict]]:
+    """Every run, in order: here, or as tasks on the Dask scheduler at ``scheduler``."""
+    calls = [(_kernel_run, (cfg, seed)) for seed in cfg["kernel_seeds"]]
+    calls += [(_variational_run, (cfg, seed, depth)) for seed in cfg["vqc_seeds"] for depth in cfg["vqc_depths"]]
+    results = run_sweep(calls, scheduler, label="havlicek", progress=progress)
     count = len(cfg["kernel_seeds"])
     return results[:count], results[count:]
 
@@ -172,14 +159,6 @@ def _plot(path: str, cfg: dict, variational: list[dict]) -> None:
     plt.close(fig)
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def run_experiment(
     out_dir: str,
     quick: bool = False,
@@ -203,17 +182,7 @@ def run_experiment(
     """
     cfg = QUICK if quick else FULL
     os.makedirs(out_dir, exist_ok=True)
-    total = len(cfg["kernel_seeds"]) + len(cfg["vqc_seeds"]) * len(cfg["vqc_depths"])
-    if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        bar: Any = tqdm(total=total, desc="havlicek")
-    else:
-        bar = _NoBar()
-    try:
-        kernel, variational = _sweep(cfg, bar, scheduler)
-    finally:
-        bar.close()
+    kernel, variational = _sweep(cfg, scheduler, progress)
     results = {"config": dict(cfg), "kernel": kernel, "variational": variational, "means": _means(kernel, variational)}
     with open(os.path.join(out_dir, "havlicek.json"), "w") as fh:
         json.dump(results, fh, indent=2)
