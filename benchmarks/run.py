@@ -185,6 +185,8 @@ HEADLINES = (
      ("qkan-tn", "qkan-exact")),
     ("QSP angles, sign polynomial of degree 321", "qsp-{t}threads.json", "angles sign d=321", "qmlsim",
      ("pyqsp sym_qsp", "pyqsp laurent")),
+    ("cooling step, GQSP circuits, TFIM 12 qubits (+1)", "cooling-{t}threads.json", "circuit step n=12", "qmlsim",
+     ("aer statevector", "lightning.qubit")),
 )
 
 

@@ -123,6 +123,7 @@ def test_unreachable_scheduler_is_a_clear_error():
         dask_executor.connect("tcp://127.0.0.1:9", timeout=1.0)
 
 
+@pytest.mark.slow
 def test_havlicek_sweep_on_a_scheduler_equals_the_local_sweep():
     from qmlsim.qml import havlicek
 
@@ -224,6 +225,7 @@ def test_grid_search_under_the_dask_joblib_backend():
     np.testing.assert_allclose(distributed.cv_results_["mean_test_score"], scores_default)
 
 
+@pytest.mark.slow
 def test_cross_val_score_of_the_variational_classifier_and_qkan_under_the_dask_backend():
     import joblib
     from sklearn.model_selection import cross_val_score
@@ -245,6 +247,7 @@ def test_cross_val_score_of_the_variational_classifier_and_qkan_under_the_dask_b
         np.testing.assert_allclose(distributed, default, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_cooling_sweep_on_a_scheduler_equals_the_local_sweep():
     from qmlsim.qml import cooling_experiment
     from qmlsim.qml.sweeps import run_sweep
