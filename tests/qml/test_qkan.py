@@ -283,6 +283,7 @@ def test_qiskit_fake_backend_with_shots():
     assert np.max(np.abs(got - expect)) < 0.15  # shots (1/sqrt(4000) per edge) and the fake device's noise
 
 
+@pytest.mark.slow  # 9 s of JAX compiles; the default run stays under 4 minutes cold on 2 cores
 def test_hqkan_classifier_and_baselines_run():
     rng = np.random.default_rng(13)
     x = rng.normal(size=(120, 6)).astype(np.float32)
