@@ -400,7 +400,7 @@ def _paths() -> list[ExecutionPath]:
         ExecutionPath(
             "dask-executor", dtype, lambda d=dtype: _dask_executor(d), frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN}),
             Probe(("qmlsim.simulators.executors.dask_executor:DaskExecutor._map",)), ("adjoint", "parameter-shift"),
-            wires=(1, 8), cost=5,
+            wires=(1, 8), cost=5, long_cost=100,  # every call is a round trip through the scheduler
         )
         for dtype in ("complex128", "complex64")
     )
