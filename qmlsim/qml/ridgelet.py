@@ -38,7 +38,10 @@ from qmlsim.circuits.qudits import (
     uniform_nonzero_matrix,
 )
 
-__all__ = ["LABEL", "ridgelet_transform", "dual_transform", "reconstruction_constant", "qrt_circuit", "qrt_state"]
+__all__ = [
+    "LABEL", "ridgelet_transform", "dual_transform", "reconstruction_constant", "qrt_circuit", "qrt_state",
+    "node_probabilities", "sample_nodes", "node_features",
+]
 
 LABEL = "quantum ridgelet transform (reconstruction, inferred from the abstract)"
 
@@ -183,3 +186,54 @@ def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None) -> np.ndarray:
     device = Simulator() if executor is None else executor
     state = np.asarray(device.statevector(circuit, initial_state=start))
     return state[_valid_index(p, d + 1)].reshape((p,) * (d + 1))
+
+
+def node_probabilities(f: Any, psi_hat: Any = None) -> np.ndarray:
+    """``p(a, b) = |R[f](a, b)|^2 / sum |R f|^2``, shape ``(P,) * D + (P,)``: the distribution the QRT measures."""
+    r = ridgelet_transform(np.asarray(f), psi_hat)
+    weights = np.abs(r) ** 2
+    total = weights.sum()
+    if total == 0:
+        raise ValueError("R[f] is zero (f is constant and psi_hat(0) = 0): no node carries weight")
+    return weights / total
+
+
+def sample_nodes(f: Any, num_nodes: int, method: str = "qrt", psi_hat: Any = None, seed: Any = None,
+                 executor: Any = None) -> np.ndarray:
+    """Draw ``num_nodes`` hidden nodes ``(a, b)``: int array ``(num_nodes, D + 1)`` (``a_1..a_D, b``), with replacement.
+
+    Args:
+        f: the target on Z_P^D ``(P,) * D``.
+        num_nodes: how many nodes.
+        method: ``"qrt"`` (measure the QRT circuit's output state, computed on the engine,
+            in the computational basis: what hardware would return), ``"exact"`` (draw from
+            ``|R[f]|^2`` computed classically) or ``"uniform"`` (every node equally likely).
+        psi_hat: the ridgelet function's DFT (default 1 off zero).
+        seed: seed of the draws.
+        executor: runs the circuit for ``"qrt"`` (default ``Simulator()``).
+    """
+    f = np.asarray(f)
+    p, d = _grid_shape(f)
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)) or num_nodes < 1:
+        raise ValueError(f"num_nodes must be a positive integer, got {num_nodes!r}")
+    if method not in ("qrt", "exact", "uniform"):
+        raise ValueError(f"method must be 'qrt', 'exact' or 'uniform', got {method!r}")
+    rng = np.random.default_rng(seed)
+    if method == "uniform":
+        probabilities = np.full(p ** (d + 1), 1.0 / p ** (d + 1))
+    elif method == "exact":
+        probabilities = node_probabilities(f, psi_hat).reshape(-1)
+    else:
+        probabilities = np.abs(qrt_state(f, psi_hat, executor)).reshape(-1) ** 2
+        probabilities /= probabilities.sum()  # the engine's state has norm 1 to rounding
+    flat = rng.choice(probabilities.size, size=int(num_nodes), p=probabilities)
+    return np.stack(np.unravel_index(flat, (p,) * (d + 1)), axis=1)
+
+
+def node_features(nodes: np.ndarray, sigma: Any, modulus: int) -> np.ndarray:
+    """``sigma((a . x - b) mod P)`` for every grid point ``x`` (rows, C order) and node (columns): ``(P^D, N)``."""
+    nodes = np.asarray(nodes)
+    d = nodes.shape[1] - 1
+    values = np.asarray(sigma(np.arange(modulus)) if callable(sigma) else sigma)
+    points = np.array(list(itertools.product(range(modulus), repeat=d)))
+    return values[(points @ nodes[:, :d].T - nodes[None, :, d]) % modulus]

@@ -55,3 +55,55 @@ def test_bad_input():
         reconstruction_constant(5, 1, np.ones(5), psi_hat=np.ones(5))
     with pytest.raises(ValueError, match="zero everywhere"):
         qrt_state(np.zeros((5, 5)))
+
+
+def _toy():
+    """The spec's D = 2, P = 13 toy: two plane waves, centred ReLU."""
+    p = 13
+    x = np.array(list(itertools.product(range(p), repeat=2)))
+    f = np.sin(2 * np.pi * (2 * x[:, 0] + 3 * x[:, 1]) / p) + 0.7 * np.cos(2 * np.pi * (x[:, 0] - 4 * x[:, 1]) / p)
+    sigma = np.maximum(0, np.arange(p) - (p - 1) / 2) / p
+    return p, f.reshape(p, p), sigma
+
+
+def test_circuit_sampling_matches_the_exact_distribution():
+    from scipy import stats
+
+    from qmlsim.qml.ridgelet import node_probabilities, sample_nodes
+
+    p, f, _ = _toy()
+    nodes = sample_nodes(f, 4000, method="qrt", seed=1)
+    assert nodes.shape == (4000, 3) and nodes.min() >= 0 and nodes.max() < p
+    expected = node_probabilities(f).reshape(-1)
+    counts = np.bincount(np.ravel_multi_index(nodes.T, (p, p, p)), minlength=p**3)
+    support = expected > 0
+    assert counts[~support].sum() == 0  # never a node of zero weight
+    # cells pooled in order of probability until each pool expects at least 5 draws (Pearson's rule)
+    order = np.argsort(expected[support])
+    observed, wanted = counts[support][order], 4000 * expected[support][order]
+    pools, current = np.zeros(wanted.size, int), 0
+    running = 0.0
+    for index, value in enumerate(wanted):
+        pools[index] = current
+        running += value
+        if running >= 5:
+            current, running = current + 1, 0.0
+    pools[pools == current] = max(current - 1, 0)  # a short last pool joins the one before
+    obs, exp = np.bincount(pools, weights=observed), np.bincount(pools, weights=wanted)
+    assert np.all(exp >= 5) and stats.chisquare(obs, exp).pvalue > 1e-3
+
+
+def test_lottery_ticket_sampling_beats_uniform_on_the_toy():
+    from qmlsim.qml.ridgelet import node_features, sample_nodes
+
+    p, f, sigma = _toy()
+    target = f.reshape(-1)
+
+    def relative_mse(nodes):
+        features = np.hstack([node_features(nodes, sigma, p), np.ones((p * p, 1))])  # + bias
+        w, *_ = np.linalg.lstsq(features, target, rcond=None)
+        return np.mean((features @ w - target) ** 2) / np.mean((target - target.mean()) ** 2)
+
+    ridgelet = [relative_mse(sample_nodes(f, 32, method="exact", seed=s)) for s in range(20)]
+    uniform = [relative_mse(sample_nodes(f, 32, method="uniform", seed=100 + s)) for s in range(20)]
+    assert np.median(ridgelet) < 0.5 * np.median(uniform)  # spec's toy: 0.086 against 0.83 (means)
