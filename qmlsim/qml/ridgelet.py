@@ -28,6 +28,8 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qmlsim.circuits import Circuit
 from qmlsim.circuits.qudits import (
@@ -40,7 +42,7 @@ from qmlsim.circuits.qudits import (
 
 __all__ = [
     "LABEL", "ridgelet_transform", "dual_transform", "reconstruction_constant", "qrt_circuit", "qrt_state",
-    "node_probabilities", "sample_nodes", "node_features",
+    "node_probabilities", "sample_nodes", "node_features", "RidgeletNetwork",
 ]
 
 LABEL = "quantum ridgelet transform (reconstruction, inferred from the abstract)"
@@ -237,3 +239,90 @@ def node_features(nodes: np.ndarray, sigma: Any, modulus: int) -> np.ndarray:
     values = np.asarray(sigma(np.arange(modulus)) if callable(sigma) else sigma)
     points = np.array(list(itertools.product(range(modulus), repeat=d)))
     return values[(points @ nodes[:, :d].T - nodes[None, :, d]) % modulus]
+
+
+_ACTIVATIONS = {
+    "relu": lambda p: np.maximum(0, np.arange(p) - (p - 1) / 2) / p,  # centred ReLU on Z_P
+    "sign": lambda p: np.sign(np.arange(p) - (p - 1) / 2),
+}
+
+
+class RidgeletNetwork(RegressorMixin, BaseEstimator):
+    """A one-hidden-layer network whose hidden nodes are sampled from the ridgelet transform (final class).
+
+    ``fit`` scales each feature to ``0..P-1`` (min-max over the training data, rounded),
+    averages the centred targets per grid cell to get ``f`` on Z_P^D (empty cells 0), draws
+    ``n_nodes`` nodes ``(a, b)`` by :func:`sample_nodes` and fits only the output layer
+    (and a bias) by ridge regression on ``sigma((a . x - b) mod P)``. Sampling
+    ``"qrt"`` measures the QRT circuit on ``executor``; ``"exact"`` and ``"uniform"`` are the
+    classical references. A reconstruction of the lottery-ticket use of the QRT (inferred
+    from the abstract).
+
+    Args:
+        n_nodes: hidden nodes N.
+        modulus: P (prime): grid points per feature.
+        sampling: ``"qrt"``, ``"exact"`` or ``"uniform"``.
+        activation: ``"relu"`` (centred ReLU on Z_P) or ``"sign"``.
+        alpha: ridge penalty on the output weights.
+        random_state: seed of the draws.
+        executor: runs the circuit for ``sampling="qrt"`` (default ``Simulator()``).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.uniform(-1, 1, size=(300, 2)); y = np.sin(3 * X[:, 0]) + X[:, 1]
+        >>> RidgeletNetwork(n_nodes=40, modulus=11, random_state=0).fit(X, y).score(X, y) > 0.8
+        True
+    """
+
+    def __init__(self, n_nodes: int = 32, modulus: int = 13, sampling: str = "exact", activation: str = "relu",
+                 alpha: float = 1e-6, random_state: int | None = None, executor: Any = None):
+        self.n_nodes = n_nodes
+        self.modulus = modulus
+        self.sampling = sampling
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+        self.executor = executor
+
+    def _grid(self, X: np.ndarray) -> np.ndarray:
+        scaled = (X - self.low_) / self.span_ * (self.modulus - 1)
+        return np.clip(np.rint(scaled), 0, self.modulus - 1).astype(np.int64)
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        points = self._grid(X)
+        nodes = self.nodes_
+        d = points.shape[1]
+        hidden = self.sigma_[(points @ nodes[:, :d].T - nodes[None, :, d]) % self.modulus]
+        return np.hstack([hidden, np.ones((X.shape[0], 1))])
+
+    def fit(self, X: Any, y: Any) -> RidgeletNetwork:
+        """Sample the hidden nodes from the data's ridgelet transform and fit the output layer."""
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
+        p, d = int(self.modulus), X.shape[1]
+        _grid_shape(np.zeros((p,)))  # P must be prime
+        if p ** (d + 1) > 2**24:
+            raise ValueError(f"P^(D+1) = {p ** (d + 1)} candidate nodes is too many to sample from here; "
+                             "reduce the features (D) or P")
+        if not 1 <= int(self.n_nodes) <= p ** (d + 1):
+            raise ValueError(f"n_nodes must be between 1 and the {p ** (d + 1)} candidate nodes, got {self.n_nodes}")
+        self.low_ = X.min(axis=0)
+        self.span_ = np.where(X.max(axis=0) > self.low_, X.max(axis=0) - self.low_, 1.0)
+        self.sigma_ = _ACTIVATIONS[self.activation](p)
+        cells = np.ravel_multi_index(self._grid(X).T, (p,) * d)
+        centred = y - y.mean()
+        totals = np.bincount(cells, weights=centred, minlength=p**d)
+        counts = np.bincount(cells, minlength=p**d)
+        f = np.where(counts > 0, totals / np.maximum(counts, 1), 0.0).reshape((p,) * d)
+        self.nodes_ = sample_nodes(f, int(self.n_nodes), self.sampling, seed=self.random_state, executor=self.executor)
+        features = self._features(X)
+        gram = features.T @ features + self.alpha * np.eye(features.shape[1])
+        self.coef_ = np.linalg.solve(gram, features.T @ y)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n,)`` (inputs outside the training range are clipped to the grid)."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._features(X) @ self.coef_

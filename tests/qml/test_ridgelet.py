@@ -107,3 +107,26 @@ def test_lottery_ticket_sampling_beats_uniform_on_the_toy():
     ridgelet = [relative_mse(sample_nodes(f, 32, method="exact", seed=s)) for s in range(20)]
     uniform = [relative_mse(sample_nodes(f, 32, method="uniform", seed=100 + s)) for s in range(20)]
     assert np.median(ridgelet) < 0.5 * np.median(uniform)  # spec's toy: 0.086 against 0.83 (means)
+
+
+def test_ridgelet_network_sampled_nodes_beat_uniform_nodes():
+    from sklearn.base import clone
+
+    from qmlsim.qml.ridgelet import RidgeletNetwork
+
+    rng = np.random.default_rng(0)
+    X, X_test = rng.uniform(-1, 1, size=(400, 2)), rng.uniform(-1, 1, size=(400, 2))
+    y, y_test = (np.sin(3 * Z[:, 0]) + Z[:, 1] * Z[:, 0] for Z in (X, X_test))
+    model = RidgeletNetwork(n_nodes=24, modulus=11)
+    scores = {
+        sampling: np.median([clone(model).set_params(sampling=sampling, random_state=s).fit(X, y).score(X_test, y_test)
+                             for s in range(8)])
+        for sampling in ("exact", "uniform")
+    }
+    assert scores["exact"] > 0.6 and scores["exact"] > scores["uniform"] + 0.3
+    fitted = RidgeletNetwork(n_nodes=24, modulus=11, sampling="qrt", random_state=0).fit(X, y)
+    assert fitted.nodes_.shape == (24, 3) and fitted.predict(X_test).shape == (400,)
+    with pytest.raises(ValueError, match="n_nodes"):
+        RidgeletNetwork(n_nodes=10**6, modulus=11).fit(X, y)
+    with pytest.raises(ValueError, match="must be prime"):
+        RidgeletNetwork(modulus=12).fit(X, y)
