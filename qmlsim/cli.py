@@ -28,6 +28,7 @@ EXPERIMENTS: dict[str, str] = {
     "qkan": "qmlsim.qml.qkan.experiment:run_experiment",
     "qsp": "qmlsim.qml.qsp_experiment:run_experiment",
     "cooling": "qmlsim.qml.cooling_experiment:run_experiment",
+    "ridgelet": "qmlsim.qml.ridgelet_experiment:run_experiment",
 }
 """Experiment name -> ``"module:function"``; modules are imported only when their experiment runs."""
 

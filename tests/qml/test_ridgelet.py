@@ -130,3 +130,16 @@ def test_ridgelet_network_sampled_nodes_beat_uniform_nodes():
         RidgeletNetwork(n_nodes=10**6, modulus=11).fit(X, y)
     with pytest.raises(ValueError, match="must be prime"):
         RidgeletNetwork(modulus=12).fit(X, y)
+
+
+@pytest.mark.slow
+def test_quick_experiment_runs_and_writes_its_outputs(tmp_path):
+    import json
+
+    from qmlsim.qml.ridgelet_experiment import run_experiment
+
+    summary = run_experiment(str(tmp_path), quick=True)
+    assert (tmp_path / "ridgelet.png").exists() and json.loads((tmp_path / "ridgelet.json").read_text())["label"] == LABEL
+    toy = {row["N"]: row for row in summary["grid"] if row["D"] == 2}
+    assert toy[32]["exact"] < 0.5 * toy[32]["uniform"] and toy[32]["qrt"] < 0.5 * toy[32]["uniform"]
+    assert [s["gates"] for s in summary["scaling"]] == [5, 7, 9]  # 2 D + 3: linear in D
