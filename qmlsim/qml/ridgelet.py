@@ -42,7 +42,7 @@ from qmlsim.circuits.qudits import (
 
 __all__ = [
     "LABEL", "ridgelet_transform", "dual_transform", "reconstruction_constant", "qrt_circuit", "qrt_state",
-    "node_probabilities", "sample_nodes", "node_features", "RidgeletNetwork",
+    "encoded_state", "node_probabilities", "sample_nodes", "node_features", "RidgeletNetwork",
 ]
 
 LABEL = "quantum ridgelet transform (reconstruction, inferred from the abstract)"
@@ -169,6 +169,20 @@ def _valid_index(p: int, registers: int) -> np.ndarray:
     return (values << shifts).sum(axis=1)
 
 
+def encoded_state(f: Any) -> np.ndarray:
+    """The QRT circuit's start state: ``f / ||f||`` on the D data registers, the frequency register in ``|0>``,
+    ``(2^{(D+1) ceil(log2 P)},)``."""
+    f = np.asarray(f, dtype=complex)
+    p, d = _grid_shape(f)
+    norm = np.linalg.norm(f)
+    if norm == 0:
+        raise ValueError("f is zero everywhere; there is no state to encode")
+    k = register_wires(p)
+    start = np.zeros(1 << ((d + 1) * k), dtype=complex)
+    start[_valid_index(p, d) << k] = f.reshape(-1) / norm  # the frequency register is the last, in |0>
+    return start
+
+
 def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None) -> np.ndarray:
     """Run :func:`qrt_circuit` on the amplitude encoding of ``f`` (normalised); output amplitudes ``(P,) * D + (P,)``.
 
@@ -178,13 +192,8 @@ def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None) -> np.ndarray:
 
     f = np.asarray(f, dtype=complex)
     p, d = _grid_shape(f)
-    norm = np.linalg.norm(f)
-    if norm == 0:
-        raise ValueError("f is zero everywhere; there is no state to encode")
+    start = encoded_state(f)  # checks f before the circuit is built
     circuit = qrt_circuit(p, d, psi_hat)
-    k = register_wires(p)
-    start = np.zeros(1 << circuit.num_wires, dtype=complex)
-    start[_valid_index(p, d) << k] = f.reshape(-1) / norm  # frequency register (last) in |0>
     device = Simulator() if executor is None else executor
     state = np.asarray(device.statevector(circuit, initial_state=start))
     return state[_valid_index(p, d + 1)].reshape((p,) * (d + 1))
