@@ -13,7 +13,7 @@ value), applied with :meth:`Circuit.unitary <qmlsim.circuits.Circuit.unitary>`.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ __all__ = [
     "modular_multiply_matrix",
     "controlled_inverse_multiply_matrix",
     "phase_matrix",
+    "diagonal_block_encoding",
     "uniform_nonzero_matrix",
 ]
 
@@ -102,10 +103,10 @@ def controlled_inverse_multiply_matrix(modulus: int) -> np.ndarray:
     return out
 
 
-def phase_matrix(modulus: int, phases: Sequence[complex]) -> np.ndarray:
-    """``|x> -> phases[x] |x>`` on the valid states (unit-modulus ``phases`` of length P)."""
+def phase_matrix(modulus: int, phases: Sequence[complex] | Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``|x> -> phases[x] |x>`` on the valid states: unit-modulus ``phases`` of length P, or a function of ``x`` (``0..P-1``)."""
     p = _check_modulus(modulus)
-    values = np.asarray(phases, dtype=complex)
+    values = np.asarray(phases(np.arange(p)) if callable(phases) else phases, dtype=complex)
     if values.shape != (p,):
         raise ValueError(f"phases must have one entry per value of Z_{p}, shape ({p},), got {values.shape}")
     if not np.allclose(np.abs(values), 1.0, atol=1e-12):
@@ -122,3 +123,27 @@ def uniform_nonzero_matrix(modulus: int) -> np.ndarray:
     v[0] -= 1.0  # reflection swapping |0> and the target (both real, unit norm)
     block = np.eye(p, dtype=complex) - 2 * np.outer(v, v.conj()) / np.vdot(v, v).real
     return _embedded(block, p)
+
+
+def diagonal_block_encoding(modulus: int, values: Sequence[complex]) -> np.ndarray:
+    """A unitary on the register and one ancilla (the last wire) whose ancilla-``|0>`` block is ``diag(values)``.
+
+    ``|x>|0> -> values[x] |x>|0> + sqrt(1 - |values[x]|^2) |x>|1>`` for ``|values| <= 1``; padding
+    states untouched. ``(2^{k+1}, 2^{k+1})``. For a diagonal that is not unit-modulus, applied with
+    post-selection of the ancilla on ``|0>``.
+    """
+    p = _check_modulus(modulus)
+    d = np.asarray(values, dtype=complex)
+    if d.shape != (p,):
+        raise ValueError(f"values must have one entry per value of Z_{p}, shape ({p},), got {d.shape}")
+    if np.abs(d).max() > 1 + 1e-12:
+        raise ValueError(f"a block encoding needs |values| <= 1, got max {np.abs(d).max():.4g}: divide by the maximum")
+    k = register_wires(p)
+    dim = 1 << (k + 1)
+    out = np.eye(dim, dtype=complex)
+    for x in range(p):
+        a, b = d[x], math.sqrt(max(0.0, 1.0 - abs(d[x]) ** 2))
+        zero, one = 2 * x, 2 * x + 1  # the ancilla is the least significant bit
+        out[zero, zero], out[one, zero] = a, b
+        out[zero, one], out[one, one] = -b, np.conj(a)
+    return out

@@ -35,6 +35,7 @@ from qmlsim.circuits import Circuit
 from qmlsim.circuits.qudits import (
     controlled_inverse_multiply_matrix,
     dft_matrix,
+    diagonal_block_encoding,
     phase_matrix,
     register_wires,
     uniform_nonzero_matrix,
@@ -42,7 +43,7 @@ from qmlsim.circuits.qudits import (
 
 __all__ = [
     "LABEL", "ridgelet_transform", "dual_transform", "reconstruction_constant", "qrt_circuit", "qrt_state",
-    "encoded_state", "node_probabilities", "sample_nodes", "node_features", "RidgeletNetwork",
+    "encoded_state", "encoding_circuit", "node_probabilities", "sample_nodes", "node_features", "RidgeletNetwork",
 ]
 
 LABEL = "quantum ridgelet transform (reconstruction, inferred from the abstract)"
@@ -129,6 +130,10 @@ def reconstruction_constant(modulus: int, dimension: int, sigma: Any, psi_hat: A
     return complex(p ** (dimension - 1) * np.sum(np.conj(psi_hat[1:]) * np.fft.fft(values)[1:]))
 
 
+def _needs_block_encoding(psi_hat: np.ndarray) -> bool:
+    return not np.allclose(np.abs(psi_hat[1:]), 1.0, atol=1e-12)
+
+
 def qrt_circuit(modulus: int, dimension: int, psi_hat: Any = None) -> Circuit:
     """The QRT circuit: D data registers then one frequency register, ``(D + 1) ceil(log2 P)`` wires.
 
@@ -137,7 +142,9 @@ def qrt_circuit(modulus: int, dimension: int, psi_hat: Any = None) -> Circuit:
     the frequency register to ``(P-1)^{-1/2} sum_{w != 0} |w>``, ``|k>|w> -> |w^{-1} k>|w>`` on
     each data register (D controlled modular multiplications: the O(D) part), the phase
     ``conj(psi_hat(w))``, and the inverse DFT_P on the frequency register (which becomes ``b``).
-    ``psi_hat`` must have modulus 1 on ``w != 0``.
+    A ``psi_hat`` that is not unit-modulus on ``w != 0`` is applied as a block-encoded
+    diagonal ``conj(psi_hat) / max |psi_hat|`` with one more wire (the last), to be
+    post-selected on ``|0>`` (:func:`qrt_state` does, and reports the probability).
     """
     p = int(modulus)
     if isinstance(dimension, bool) or int(dimension) != dimension or dimension < 1:
@@ -148,7 +155,8 @@ def qrt_circuit(modulus: int, dimension: int, psi_hat: Any = None) -> Circuit:
     frequency = list(range(dimension * k, (dimension + 1) * k))
     phases = np.conj(psi_hat).copy()
     phases[0] = 1.0  # w = 0 carries no amplitude
-    c = Circuit((dimension + 1) * k)
+    encoded = _needs_block_encoding(psi_hat)
+    c = Circuit((dimension + 1) * k + (1 if encoded else 0))
     forward = dft_matrix(p)
     for register in data:
         c.unitary(forward, register)
@@ -156,7 +164,11 @@ def qrt_circuit(modulus: int, dimension: int, psi_hat: Any = None) -> Circuit:
     multiply = controlled_inverse_multiply_matrix(p)
     for register in data:
         c.unitary(multiply, register + frequency)
-    c.unitary(phase_matrix(p, phases), frequency)
+    if encoded:
+        scaled = phases / np.abs(phases).max()
+        c.unitary(diagonal_block_encoding(p, scaled), frequency + [c.num_wires - 1])
+    else:
+        c.unitary(phase_matrix(p, phases), frequency)
     c.unitary(dft_matrix(p, inverse=True), frequency)
     return c
 
@@ -183,10 +195,24 @@ def encoded_state(f: Any) -> np.ndarray:
     return start
 
 
-def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None) -> np.ndarray:
+def encoding_circuit(f: Any) -> Circuit:
+    """The amplitude encoding of ``f`` as a circuit on the QRT's wires: ``|0...0> -> encoded_state(f)``.
+
+    One dense unitary (a Householder reflection, :func:`qmlsim.circuits.qsp.state_preparation`);
+    prepend it to :func:`qrt_circuit` to run the whole algorithm from ``|0...0>`` (on hardware).
+    """
+    from qmlsim.circuits.qsp import state_preparation  # noqa: PLC0415
+
+    return state_preparation(encoded_state(f))
+
+
+def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None, return_probability: bool = False) -> Any:
     """Run :func:`qrt_circuit` on the amplitude encoding of ``f`` (normalised); output amplitudes ``(P,) * D + (P,)``.
 
-    Equals ``ridgelet_transform(f / ||f||, psi_hat) / sqrt((P - 1) P^{D-1})`` (tested to 1e-12).
+    Equals ``ridgelet_transform(f / ||f||, psi_hat) / sqrt((P - 1) P^{D-1})`` for unit-modulus
+    ``psi_hat`` (tested to 1e-12). Otherwise the ancilla of the block-encoded diagonal is
+    post-selected on ``|0>`` and the state renormalised; ``return_probability`` also returns
+    the post-selection's success probability (1 without an ancilla).
     """
     from qmlsim.simulators import Simulator  # noqa: PLC0415
 
@@ -194,9 +220,18 @@ def qrt_state(f: Any, psi_hat: Any = None, executor: Any = None) -> np.ndarray:
     p, d = _grid_shape(f)
     start = encoded_state(f)  # checks f before the circuit is built
     circuit = qrt_circuit(p, d, psi_hat)
+    ancilla = circuit.num_wires - (d + 1) * register_wires(p)
+    if ancilla:
+        start = np.kron(start, np.array([1.0, 0.0]))  # the ancilla (last wire) in |0>
     device = Simulator() if executor is None else executor
     state = np.asarray(device.statevector(circuit, initial_state=start))
-    return state[_valid_index(p, d + 1)].reshape((p,) * (d + 1))
+    if ancilla:
+        state = state[0::2]
+    out = state[_valid_index(p, d + 1)].reshape((p,) * (d + 1))
+    probability = float(np.vdot(out, out).real)
+    if ancilla:
+        out = out / math.sqrt(probability)
+    return (out, probability) if return_probability else out
 
 
 def node_probabilities(f: Any, psi_hat: Any = None) -> np.ndarray:
@@ -229,6 +264,9 @@ def sample_nodes(f: Any, num_nodes: int, method: str = "qrt", psi_hat: Any = Non
         raise ValueError(f"num_nodes must be a positive integer, got {num_nodes!r}")
     if method not in ("qrt", "exact", "uniform"):
         raise ValueError(f"method must be 'qrt', 'exact' or 'uniform', got {method!r}")
+    if num_nodes > p ** (d + 1):
+        raise ValueError(f"num_nodes = {num_nodes} is more than the {p ** (d + 1)} nodes (a, b) of Z_{p}^{d} x Z_{p}; "
+                         "a network cannot have more distinct hidden nodes")
     rng = np.random.default_rng(seed)
     if method == "uniform":
         probabilities = np.full(p ** (d + 1), 1.0 / p ** (d + 1))

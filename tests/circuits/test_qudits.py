@@ -77,3 +77,19 @@ def test_bad_input():
         phase_matrix(5, [1, 2, 1, 1, 1])
     with pytest.raises(ValueError, match="integer >= 2"):
         dft_matrix(1)
+
+
+@pytest.mark.parametrize("p", (5, 11))
+def test_diagonal_block_encoding_and_phase_functions(p):
+    from qmlsim.circuits.qudits import diagonal_block_encoding
+
+    rng = np.random.default_rng(p)
+    values = rng.uniform(0, 1, p) * np.exp(2j * np.pi * rng.random(p))
+    u = diagonal_block_encoding(p, values)
+    k = register_wires(p)
+    np.testing.assert_allclose(u.conj().T @ u, np.eye(2 << k), atol=1e-12)
+    np.testing.assert_allclose(np.diag(u[0::2, 0::2])[:p], values, atol=1e-12)  # ancilla |0> block (last wire)
+    np.testing.assert_allclose(u[2 * p :, 2 * p :], np.eye((2 << k) - 2 * p), atol=1e-12)  # padding untouched
+    np.testing.assert_allclose(phase_matrix(p, lambda x: np.exp(1j * x)), phase_matrix(p, np.exp(1j * np.arange(p))))
+    with pytest.raises(ValueError, match=r"\|values\| <= 1"):
+        diagonal_block_encoding(p, 2 * np.ones(p))

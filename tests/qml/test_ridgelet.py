@@ -72,7 +72,8 @@ def test_circuit_sampling_matches_the_exact_distribution():
     from qmlsim.qml.ridgelet import node_probabilities, sample_nodes
 
     p, f, _ = _toy()
-    nodes = sample_nodes(f, 4000, method="qrt", seed=1)
+    # 4,000 measurement outcomes, in two calls (one call draws at most the 2,197 nodes there are)
+    nodes = np.vstack([sample_nodes(f, 2000, method="qrt", seed=seed) for seed in (1, 2)])
     assert nodes.shape == (4000, 3) and nodes.min() >= 0 and nodes.max() < p
     expected = node_probabilities(f).reshape(-1)
     counts = np.bincount(np.ravel_multi_index(nodes.T, (p, p, p)), minlength=p**3)
@@ -143,3 +144,43 @@ def test_quick_experiment_runs_and_writes_its_outputs(tmp_path):
     toy = {row["N"]: row for row in summary["grid"] if row["D"] == 2}
     assert toy[32]["exact"] < 0.5 * toy[32]["uniform"] and toy[32]["qrt"] < 0.5 * toy[32]["uniform"]
     assert [s["gates"] for s in summary["scaling"]] == [5, 7, 9]  # 2 D + 3: linear in D
+
+
+def test_non_unit_modulus_psi_hat_by_block_encoding_and_post_selection():
+    from qmlsim.qml.ridgelet import qrt_circuit
+
+    p, d = 7, 2
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=(p, p))
+    psi_hat = np.r_[0, rng.uniform(0.2, 1.5, p - 1) * np.exp(2j * np.pi * rng.random(p - 1))]
+    assert qrt_circuit(p, d, psi_hat).num_wires == 3 * 3 + 1  # one ancilla for the block encoding
+    amplitudes, probability = qrt_state(f, psi_hat, return_probability=True)
+    r = direct_sum(f / np.linalg.norm(f), p, d, psi_hat)
+    np.testing.assert_allclose(amplitudes, r / np.linalg.norm(r), atol=1e-12)
+    # the block holds conj(psi_hat) / max |psi_hat|: success = ||R f||^2 / (max^2 (P - 1) P^(D-1))
+    expected = np.linalg.norm(r) ** 2 / (np.abs(psi_hat).max() ** 2 * (p - 1) * p ** (d - 1))
+    assert probability == pytest.approx(expected, rel=1e-10) and probability < 1
+
+
+def test_encoding_circuit_prepares_the_start_state():
+    from qmlsim.circuits import Circuit
+    from qmlsim.qml.ridgelet import encoded_state, encoding_circuit, qrt_circuit
+    from qmlsim.simulators import Simulator
+
+    p, d = 5, 2
+    f = np.random.default_rng(2).normal(size=(p, p))
+    prepared = Simulator().statevector(encoding_circuit(f))
+    np.testing.assert_allclose(prepared, encoded_state(f), atol=1e-12)
+    whole = Circuit(9).compose(encoding_circuit(f)).compose(qrt_circuit(p, d))  # from |0...0>, as on hardware
+    state = Simulator().statevector(whole)
+    reference = qrt_state(f)
+    k = 3
+    index = np.array([(a1 << 2 * k) | (a2 << k) | b for a1, a2, b in itertools.product(range(p), repeat=3)])
+    np.testing.assert_allclose(state[index].reshape(p, p, p), reference, atol=1e-12)
+
+
+def test_more_nodes_than_exist_is_refused():
+    from qmlsim.qml.ridgelet import sample_nodes
+
+    with pytest.raises(ValueError, match="more than the 125 nodes"):
+        sample_nodes(np.ones((5, 5)) + np.eye(5), 126, method="uniform")
