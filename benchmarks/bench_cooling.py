@@ -23,22 +23,14 @@ Run: ``python benchmarks/run.py cooling [--quick]``.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from benchmarks.common import timed
+
 OURS = "qmlsim"
-
-
-def _timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best), out
 
 
 def _slices(n: int, steps: int = 64, coupling: float = 1.0) -> tuple[Any, np.ndarray, np.ndarray, int]:
@@ -76,7 +68,7 @@ def circuit_case(n: int, peers: bool) -> list[dict]:
             state = builder(angles, state)
         return state
 
-    ours, final = _timed(step)
+    ours, final = timed(step)
     rows = [{"case": case, "impl": OURS, "seconds": ours, "ratio": None, **info,
              "note": f"{slices} slices of {gates} gates on {n + 1} wires"}]
     if not peers:
@@ -87,7 +79,7 @@ def circuit_case(n: int, peers: bool) -> list[dict]:
         try:
             run = make(circuit, angles, start)
             run()  # warm-up
-            seconds, state = _timed(run)
+            seconds, state = timed(run)
             error = float(np.abs(np.asarray(state) - expected).max())
             rows.append({"case": case, "impl": impl, "seconds": seconds * slices, "ratio": seconds * slices / ours, **info,
                          "note": f"one slice timed, x {slices}; max |state - qmlsim| {error:.1e}"})
@@ -160,7 +152,7 @@ def dense_case(n: int) -> list[dict]:
     psi = np.zeros(2**n, complex)
     psi[0] = 1
     mu = float(linear_mu_schedule(energies, steps)[steps // 2])
-    seconds, _ = _timed(lambda: step(mu, psi), 2)
+    seconds, _ = timed(lambda: step(mu, psi), 2)
     return [{"case": f"dense step n={n}", "impl": OURS, "seconds": seconds, "ratio": None,
              "note": f"Chebyshev series in H, Lanczos in S + lambda V: {step.products // 2} H products per step"}]
 

@@ -25,20 +25,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from benchmarks.common import timed
+
 OURS = "qmlsim"
-
-
-def _timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best), out
 
 
 def _clients(max_workers: int) -> list[tuple[int, Any]]:
@@ -80,17 +73,17 @@ def gram_case(n: int, clients: list, repeats: int) -> list[dict]:
     local = FidelityQuantumKernel(zz_feature_map(8))
     local.matrix(X[:50])
     with _one_thread():
-        single, expected = _timed(lambda: local.matrix(X), repeats)
+        single, expected = timed(lambda: local.matrix(X), repeats)
     rows = [{"case": case, "impl": "plain Simulator, 1 thread", "seconds": single, "ratio": None}]
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if cpus > 1:
-        every, _ = _timed(lambda: local.matrix(X), repeats)
+        every, _ = timed(lambda: local.matrix(X), repeats)
         rows.append({"case": case, "impl": f"plain Simulator, {cpus} threads", "seconds": every, "ratio": single / every})
     previous = single
     for workers, client in clients:
         kernel = FidelityQuantumKernel(zz_feature_map(8), device=DaskExecutor(client))
         kernel.matrix(X[:50])
-        seconds, k = _timed(lambda: kernel.device.gram(kernel.feature_map, X, progress=False), repeats)
+        seconds, k = timed(lambda: kernel.device.gram(kernel.feature_map, X, progress=False), repeats)
         error = float(np.abs(k - expected).max())
         rows.append({"case": case, "impl": f"DaskExecutor, {workers} worker{'s' if workers > 1 else ''}",
                      "seconds": seconds, "ratio": previous / seconds,
@@ -115,13 +108,13 @@ def rows_case(n: int, clients: list) -> list[dict]:
     sim = Simulator()
     sim.expval(c, Z(0), x=rows_in[:100])
     with _one_thread():
-        single, expected = _timed(lambda: sim.expval(c, Z(0), x=rows_in))
+        single, expected = timed(lambda: sim.expval(c, Z(0), x=rows_in))
     out = [{"case": case, "impl": "plain Simulator, 1 thread", "seconds": single, "ratio": None}]
     previous = single
     for workers, client in clients:
         dask = DaskExecutor(client)
         dask.expval(c, Z(0), x=rows_in[:100])
-        seconds, values = _timed(lambda: dask.expval(c, Z(0), x=rows_in))
+        seconds, values = timed(lambda: dask.expval(c, Z(0), x=rows_in))
         out.append({"case": case, "impl": f"DaskExecutor, {workers} worker{'s' if workers > 1 else ''}",
                     "seconds": seconds, "ratio": previous / seconds,
                     "note": f"max |value - plain| {float(np.abs(values - expected).max()):.0e}"})
@@ -141,7 +134,7 @@ def overhead_case(clients: list) -> list[dict]:
     for workers, client in clients:
         dask = DaskExecutor(client, rows_per_task=1)
         dask.expval(c, Z(0), x=rows_in[:8])
-        seconds, _ = _timed(lambda: dask.expval(c, Z(0), x=rows_in), 2)
+        seconds, _ = timed(lambda: dask.expval(c, Z(0), x=rows_in), 2)
         out.append({"case": "task overhead (per task, 400 one-row tasks)", "impl": f"DaskExecutor, {workers} worker"
                     f"{'s' if workers > 1 else ''}", "seconds": seconds / 400, "ratio": None})
     return out

@@ -20,22 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from benchmarks.common import timed
+
 OURS = "qmlsim"
-
-
-def _timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best), out
 
 
 def _row(case: str, impl: str, seconds: float | None, residual: float | None, note: str = "") -> dict:
@@ -57,7 +49,7 @@ def angle_case(degree: int, include: dict[str, int]) -> list[dict]:
     a = np.linspace(-1, 1, 1000)
     target = p(a)
     rows = []
-    seconds, phases = _timed(lambda: qsp.angles(p), 3 if degree <= 321 else 1)
+    seconds, phases = timed(lambda: qsp.angles(p), 3 if degree <= 321 else 1)
     rows.append(_row(case, OURS, seconds, float(np.abs(_wx(phases, a)[:, 0, 0].imag - target).max()), "symmetric QSP, Newton"))
 
     def attempt(impl: str, limit: int, run: Callable[[], np.ndarray], measure: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -66,7 +58,7 @@ def angle_case(degree: int, include: dict[str, int]) -> list[dict]:
             return
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                seconds, phases = _timed(run)
+                seconds, phases = timed(run)
             rows.append(_row(case, impl, seconds, float(np.abs(measure(np.asarray(phases)) - target).max())))
         except Exception as err:  # noqa: BLE001 - a peer's failure is a result
             rows.append(_row(case, impl, None, None, f"failed: {type(err).__name__}: {str(err)[:80]}"))
@@ -116,7 +108,7 @@ def response_case(degree: int, points: int, pennylane_points: int) -> list[dict]
     circuit = qsp.qsp_circuit(phases)
     sim = Simulator()
     sim.statevector(circuit, x=a[:16, None])  # compile
-    seconds, states = _timed(lambda: sim.statevector(circuit, x=a[:, None]), 3)
+    seconds, states = timed(lambda: sim.statevector(circuit, x=a[:, None]), 3)
     ours = seconds / points
     rows = [_row(case, OURS + " engine", ours, float(np.abs(states[:, 0].imag - p(a)).max()), "one batched call")]
     try:
@@ -133,7 +125,7 @@ def response_case(degree: int, points: int, pennylane_points: int) -> list[dict]
 
     sub = a[:pennylane_points]
     response(sub[:2])
-    seconds, states = _timed(lambda: response(sub))
+    seconds, states = timed(lambda: response(sub))
     # qml.RX(2 arccos x) is e^{-i arccos(x) X}: PennyLane's convention keeps Re <0|U|0> = P
     residual = float(np.abs(np.asarray(states)[:, 0].real - p(sub)).max())
     rows.append({

@@ -16,22 +16,13 @@ Run: ``python benchmarks/run.py ridgelet [--quick]``.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 
+from benchmarks.common import timed
+
 OURS = "qmlsim"
-
-
-def _timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best), out
 
 
 def qrt_case(d: int, peers: bool) -> list[dict]:
@@ -47,10 +38,10 @@ def qrt_case(d: int, peers: bool) -> list[dict]:
     sim = Simulator()
     sim.statevector(circuit, initial_state=start)
     repeats = 3 if d < 4 else 1
-    ours, state = _timed(lambda: sim.statevector(circuit, initial_state=start), repeats)
+    ours, state = timed(lambda: sim.statevector(circuit, initial_state=start), repeats)
     info = {"gates": len(circuit.ops), "wires": circuit.num_wires}
     rows = [{"case": case, "impl": OURS, "seconds": ours, "ratio": None, **info, "note": f"{circuit.num_wires} wires"}]
-    seconds, _ = _timed(lambda: ridgelet_transform(f), repeats)
+    seconds, _ = timed(lambda: ridgelet_transform(f), repeats)
     rows.append({"case": case, "impl": "classical Fourier slice (numpy)", "seconds": seconds, "ratio": seconds / ours, **info,
                  "note": f"P^(D+1) = {p ** (d + 1)} outputs"})
     if not peers:
@@ -59,7 +50,7 @@ def qrt_case(d: int, peers: bool) -> list[dict]:
         try:
             run = make(circuit, np.zeros(0), start)
             run()
-            seconds, other = _timed(run, repeats)
+            seconds, other = timed(run, repeats)
             error = float(np.abs(np.asarray(other) - np.asarray(state)).max())
             rows.append({"case": case, "impl": impl, "seconds": seconds, "ratio": seconds / ours, **info,
                          "note": f"max |state - qmlsim| {error:.1e}"})
@@ -74,7 +65,7 @@ def sampling_case(d: int) -> list[dict]:
 
     f = np.random.default_rng(0).normal(size=(13,) * d)
     sample_nodes(f, 10, "qrt", seed=0)
-    seconds, nodes = _timed(lambda: sample_nodes(f, 10_000, "qrt", seed=1))
+    seconds, nodes = timed(lambda: sample_nodes(f, 10_000, "qrt", seed=1))
     return [{"case": f"sample 10^4 nodes D={d}", "impl": OURS, "seconds": seconds, "ratio": None,
              "note": f"circuit on the engine + draws; {nodes.shape[0]} nodes"}]
 

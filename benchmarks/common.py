@@ -14,15 +14,20 @@ os.environ.setdefault("QMLSIM_COMPILE", "inline")
 NUM_WIRES = 4
 
 
+def timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
+    """``(best wall time of repeats calls, the last call's result)``, no warm-up call."""
+    best, out = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return float(best), out
+
+
 def best_time(fn: Callable[[], Any], repeats: int) -> float:
     """Best wall time of ``repeats`` calls after one warm-up call (compilation, device set-up)."""
     fn()
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best)
+    return timed(fn, repeats)[0]
 
 
 def executor_problem(rows: int) -> tuple[Any, list, np.ndarray, np.ndarray]:
