@@ -410,7 +410,8 @@ def random_circuit(
 ) -> Any:
     """A random circuit over ``gates`` (all of qmlsim's by default) with random angle expressions.
 
-    Besides plain gates it appends random ``unitary`` matrices (Haar, on 1-2 wires) and,
+    Besides plain gates it appends random ``unitary`` matrices (Haar or permutation
+    matrices, on 1-2 wires) and,
     when ``blocks``, small random sub-circuits composed in as ``.controlled(k)`` or
     ``.inverse()``.
 
@@ -439,7 +440,10 @@ def random_circuit(
         if roll < 0.08:
             k = min(num_wires, int(rng.integers(1, 3)))
             wires = rng.choice(num_wires, k, replace=False).tolist()
-            c.unitary(random_unitary(2**k, rng), wires)
+            if rng.random() < 0.5:
+                c.unitary(random_unitary(2**k, rng), wires)
+            else:  # a permutation matrix: the engine runs it with its permutation kernel
+                c.unitary(np.eye(2**k)[:, rng.permutation(2**k)], wires)
         elif blocks and roll < 0.16 and num_wires >= 2:
             k_ctrl = int(rng.integers(1, min(2, num_wires - 1) + 1))
             m = int(rng.integers(1, min(2, num_wires - k_ctrl) + 1))

@@ -24,6 +24,7 @@ __all__ = [
     "Op",
     "Circuit",
     "UNITARY_ATOL",
+    "matrix_permutation",
     "expand_ops",
     "check_input_shape",
     "check_weight_shape",
@@ -32,6 +33,14 @@ __all__ = [
 ]
 
 UNITARY_ATOL = 1e-8
+
+
+def matrix_permutation(matrix: np.ndarray) -> tuple[int, ...] | None:
+    """``perm`` with ``matrix[j, perm[j]] == 1`` when ``matrix`` is a permutation matrix, else ``None``."""
+    ones = matrix == 1
+    if not np.all(ones | (matrix == 0)) or not np.all(ones.sum(axis=0) == 1) or not np.all(ones.sum(axis=1) == 1):
+        return None
+    return tuple(int(i) for i in np.argmax(ones, axis=1))
 """Tolerance of the unitarity check of ``Circuit.unitary`` matrices."""
 
 
@@ -65,6 +74,17 @@ class Op:
         """Hashable structure of this op (used to cache compiled circuits)."""
         mat = None if self.matrix is None else (self.matrix.shape, self.matrix.tobytes())
         return (self.name, self.wires, self.params, self.controls, self.adjoint, mat)
+
+    @functools.cached_property
+    def permutation(self) -> tuple[int, ...] | None:
+        """For a ``"unitary"`` op whose matrix permutes basis states: ``out[j] = in[permutation[j]]``.
+
+        The engine then runs the op with its permutation kernel (a gather) instead of a
+        dense matrix product; ``None`` for every other op.
+        """
+        if self.matrix is None:
+            return None
+        return matrix_permutation(self.matrix)
 
     def local_matrix(self, values: Sequence[Any] = (), xp: Any = np, dtype: Any = np.complex128) -> Any:
         """Matrix of the gate on its own ``wires`` (without extra controls, without adjoint)."""
@@ -195,6 +215,29 @@ class Circuit:
                 f"matrix is not unitary: max |U U^dagger - I| = {error:.2e} > {UNITARY_ATOL:g}; "
                 "orthonormalise it first (for example with scipy.linalg.polar)"
             )
+        return self.append(Op("unitary", _wires(wires, self.num_wires), (), matrix=matrix))
+
+    def permutation(self, table: Sequence[int], wires: int | Sequence[int]) -> Circuit:
+        """Append the basis permutation ``|j> -> |table[j]>`` on ``wires`` (first wire most significant).
+
+        ``table`` has ``2**len(wires)`` entries, each index once. The op is stored as a
+        ``"unitary"`` (so every converter exports it) and the engine runs it with its
+        permutation kernel. Example: a modular increment on Z_3 in two wires, padding
+        state 3 left alone:
+
+        >>> c = Circuit(2).permutation([1, 2, 0, 3], [0, 1])
+        >>> c.ops[0].permutation
+        (2, 0, 1, 3)
+        """
+        wires = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires)
+        table = np.asarray(table)
+        dim = 2 ** len(wires)
+        if table.shape != (dim,) or not np.issubdtype(table.dtype, np.integer):
+            raise ValueError(f"a permutation on {len(wires)} wire(s) is {dim} integers, got shape {table.shape} of {table.dtype}")
+        if not np.array_equal(np.sort(table), np.arange(dim)):
+            raise ValueError(f"the table must hold each of 0..{dim - 1} exactly once (a bijection of basis states)")
+        matrix = np.zeros((dim, dim), dtype=complex)
+        matrix[table, np.arange(dim)] = 1.0
         return self.append(Op("unitary", _wires(wires, self.num_wires), (), matrix=matrix))
 
     def _check_op(self, op: Op) -> None:

@@ -20,7 +20,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["ad_hoc_data", "ad_hoc_observable", "ad_hoc_states"]
+from qmlsim.qml.series import bessel_j2, damped_pendulum, delayed_control, narma, windows
+
+__all__ = [
+    "ad_hoc_data", "ad_hoc_observable", "ad_hoc_states",
+    "damped_pendulum", "bessel_j2", "delayed_control", "narma", "windows",
+]
 
 # Points per axis of the labelled grid, as in qiskit-machine-learning.
 _GRID_COUNT = {1: 5000, 2: 100, 3: 20}

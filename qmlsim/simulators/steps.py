@@ -74,7 +74,7 @@ def resolve_op(op: Op) -> tuple[GateDef | None, tuple[int, ...], tuple[int, ...]
 
 def step_kind(gate: GateDef | None, op: Op) -> str:
     if gate is None:
-        return KIND_MATRIX
+        return KIND_MATRIX if op.permutation is None else KIND_PERMUTATION
     if gate.diagonal is not None:
         return KIND_DIAGONAL
     if gate.permutation is not None:
@@ -86,7 +86,7 @@ def target_operator(step: Step, values: list, xp: Any, dtype: Any) -> Any:
     """The target gate's diagonal, permutation or matrix for angle ``values`` (adjoint applied)."""
     gate, op = step.gate, step.op
     if step.kind == KIND_PERMUTATION:
-        perm = np.asarray(gate.permutation)
+        perm = np.asarray(op.permutation if gate is None else gate.permutation)
         return tuple(np.argsort(perm)) if step.adjoint else tuple(perm)
     if step.kind == KIND_DIAGONAL:
         diag = gate.diagonal(values, xp, dtype)

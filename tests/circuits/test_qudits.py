@@ -93,3 +93,39 @@ def test_diagonal_block_encoding_and_phase_functions(p):
     np.testing.assert_allclose(phase_matrix(p, lambda x: np.exp(1j * x)), phase_matrix(p, np.exp(1j * np.arange(p))))
     with pytest.raises(ValueError, match=r"\|values\| <= 1"):
         diagonal_block_encoding(p, 2 * np.ones(p))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_permutation_tables_run_on_the_permutation_kernel(backend):
+    from qmlsim.simulators.backends import get_backend
+    from qmlsim.simulators.program import KIND_PERMUTATION, compile_circuit
+
+    p = 13
+    m = register_wires(p)
+    # (w, z) -> (w, w^-1 z mod p) on two registers of 4 wires, as a table written here
+    table = np.arange(2 ** (2 * m))
+    for w in range(1, p):
+        for z in range(p):
+            table[(w << m) | z] = (w << m) | (z * pow(w, -1, p) % p)
+    rng = np.random.default_rng(13)
+    start = rng.normal(size=2 ** (2 * m)) + 1j * rng.normal(size=2 ** (2 * m))
+    start /= np.linalg.norm(start)
+    c = Circuit(2 * m).permutation(table, range(2 * m))
+    assert compile_circuit(c, get_backend(backend), "complex128").steps[0].kind == KIND_PERMUTATION
+    got = np.asarray(Simulator(backend=backend).statevector(c, initial_state=start))
+    expected = np.zeros_like(start)
+    expected[table] = start  # |j> -> |table[j]>
+    np.testing.assert_allclose(got, expected, atol=1e-14)
+    # followed by its inverse, and with a control that is 0 then 1
+    there_and_back = Circuit(2 * m).permutation(table, range(2 * m))
+    there_and_back.compose(there_and_back.inverse())
+    np.testing.assert_allclose(np.asarray(Simulator(backend=backend).statevector(there_and_back, initial_state=start)), start, atol=1e-14)
+    controlled = Circuit(2 * m + 1).compose(c.controlled(1))
+    for control in (0, 1):
+        state = np.kron(np.eye(2)[control], start)
+        out = np.asarray(Simulator(backend=backend).statevector(controlled, initial_state=state))
+        np.testing.assert_allclose(out, np.kron(np.eye(2)[control], expected if control else start), atol=1e-14)
+    with pytest.raises(ValueError, match="exactly once"):
+        Circuit(1).permutation([0, 0], 0)
+    with pytest.raises(ValueError, match="2 integers"):
+        Circuit(1).permutation([0, 1, 2], 0)
