@@ -29,6 +29,7 @@ EXPERIMENTS: dict[str, str] = {
     "qsp": "qmlsim.qml.qsp_experiment:run_experiment",
     "cooling": "qmlsim.qml.cooling_experiment:run_experiment",
     "ridgelet": "qmlsim.qml.ridgelet_experiment:run_experiment",
+    "qfwp": "qmlsim.qml.qfwp_experiment:run_experiment",
 }
 """Experiment name -> ``"module:function"``; modules are imported only when their experiment runs."""
 
