@@ -24,7 +24,6 @@ import time
 
 import numpy as np
 
-from benchmarks.common import timed
 
 OURS = "qmlsim"
 BATCH = 10

@@ -3,7 +3,9 @@
 A register's basis states ``|0>, ..., |P-1>`` are the values; the ``2^k - P`` padding states
 are left alone by every gate here. The gates are unitary matrices on the register's wires
 (wire order as everywhere: the register's first wire is the most significant bit of its
-value), applied with :meth:`Circuit.unitary <qmlsim.circuits.Circuit.unitary>`.
+value), applied with :meth:`Circuit.unitary <qmlsim.circuits.Circuit.unitary>`; the engine
+runs the permutation matrices among them (modular addition and multiplication) with its
+permutation kernel.
 
 >>> import numpy as np
 >>> u = dft_matrix(5)

@@ -32,7 +32,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
-from qmlsim.qml.sequence_training import SequenceRegressor
+from qmlsim.qml.sequence_training import SequenceRegressor, linear_init
 
 __all__ = ["QFWP", "QFWPConfig", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
 
@@ -82,18 +82,6 @@ class QFWPConfig:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
 
 
-def _linear(key: Any, fan_in: int, fan_out: int) -> dict[str, Any]:
-    """PyTorch's ``nn.Linear`` initialisation: both arrays uniform on ``+-1/sqrt(fan_in)``."""
-    import jax  # noqa: PLC0415
-
-    bound = 1.0 / np.sqrt(fan_in)
-    k_w, k_b = jax.random.split(key)
-    return {
-        "w": jax.random.uniform(k_w, (fan_in, fan_out), minval=-bound, maxval=bound),
-        "b": jax.random.uniform(k_b, (fan_out,), minval=-bound, maxval=bound),
-    }
-
-
 def init(key: Any, config: QFWPConfig) -> dict[str, Any]:
     """Parameters of a QFWP: a pytree of JAX arrays.
 
@@ -110,15 +98,15 @@ def init(key: Any, config: QFWPConfig) -> dict[str, Any]:
 
     keys = jax.random.split(key, 5)
     params = {
-        "encoder": _linear(keys[0], config.input_dim, config.latent),
-        "layer_head": _linear(keys[1], config.latent, config.depth),
-        "wire_head": _linear(keys[2], config.latent, config.num_wires),
-        "output": _linear(keys[3], config.readout_wires, config.outputs),
+        "encoder": linear_init(keys[0], config.input_dim, config.latent),
+        "layer_head": linear_init(keys[1], config.latent, config.depth),
+        "wire_head": linear_init(keys[2], config.latent, config.num_wires),
+        "output": linear_init(keys[3], config.readout_wires, config.outputs),
     }
     if config.update == "decay":
         params["decay"] = jnp.asarray(2.0)  # sigmoid(2) = 0.88: mostly keep the past at the start
     elif config.update == "gated":
-        params["gate"] = _linear(keys[4], config.latent, 1)
+        params["gate"] = linear_init(keys[4], config.latent, 1)
     return params
 
 

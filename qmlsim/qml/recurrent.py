@@ -26,8 +26,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
-from qmlsim.qml.fast_weights import _linear
-from qmlsim.qml.sequence_training import SequenceRegressor
+from qmlsim.qml.sequence_training import SequenceRegressor, linear_init
 
 __all__ = ["QLSTM", "LSTM", "QLSTMConfig", "LSTMConfig", "qlstm_init", "qlstm_apply", "qlstm_circuit", "lstm_init", "lstm_apply"]
 
@@ -98,7 +97,7 @@ def qlstm_init(key: Any, config: QLSTMConfig) -> dict[str, Any]:
     k_vqc, k_out = jax.random.split(key)
     return {
         "vqc": 0.01 * jax.random.normal(k_vqc, (6, config.depth, config.num_wires, 3)),
-        "output": _linear(k_out, config.num_wires, config.outputs),
+        "output": linear_init(k_out, config.num_wires, config.outputs),
     }
 
 
@@ -147,8 +146,8 @@ def lstm_init(key: Any, config: LSTMConfig) -> dict[str, Any]:
 
     k_cell, k_out = jax.random.split(key)
     return {
-        "cell": _linear(k_cell, config.input_dim + config.hidden, 4 * config.hidden),
-        "output": _linear(k_out, config.hidden, config.outputs),
+        "cell": linear_init(k_cell, config.input_dim + config.hidden, 4 * config.hidden),
+        "output": linear_init(k_out, config.hidden, config.outputs),
     }
 
 

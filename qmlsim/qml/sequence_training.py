@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences"]
+__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences", "linear_init"]
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("mse", "broadcast")
@@ -68,6 +68,18 @@ def _check_targets(y: Any, n: int, outputs: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError("y has NaN or infinite values; clean the targets first")
     return array
+
+
+def linear_init(key: Any, fan_in: int, fan_out: int) -> dict[str, Any]:
+    """A linear map ``{"w": (fan_in, fan_out), "b": (fan_out,)}`` initialised as PyTorch's ``nn.Linear``: uniform on ``+-1/sqrt(fan_in)``."""
+    import jax  # noqa: PLC0415
+
+    bound = 1.0 / np.sqrt(fan_in)
+    k_w, k_b = jax.random.split(key)
+    return {
+        "w": jax.random.uniform(k_w, (fan_in, fan_out), minval=-bound, maxval=bound),
+        "b": jax.random.uniform(k_b, (fan_out,), minval=-bound, maxval=bound),
+    }
 
 
 def _positive_int(name: str, value: Any) -> int:
