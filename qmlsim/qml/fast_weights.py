@@ -34,7 +34,7 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
 from qmlsim.qml.sequence_training import SequenceRegressor, linear_init
 
-__all__ = ["QFWP", "QFWPConfig", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
+__all__ = ["QFWP", "QFWPConfig", "readout", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
 
 UPDATES = ("additive", "decay", "gated")
 ENCODINGS = ("angle", "arctan")
@@ -170,7 +170,8 @@ def fast_circuit(config: QFWPConfig) -> Circuit:
     return circuit
 
 
-def _readout(config: QFWPConfig) -> list:
+def readout(config: QFWPConfig) -> list:
+    """The observables read by the head: ``<Z_q>`` on the first ``readout_wires`` wires."""
     return [Z(q) for q in range(config.readout_wires)]
 
 
@@ -202,7 +203,7 @@ def apply(params: dict[str, Any], X: Any, config: QFWPConfig, simulator: Any, se
     batch, steps = X.shape[0], X.shape[1]
     encoded = jnp.arctan(X) if config.encoding == "arctan" else X
     rows = jnp.concatenate([encoded.reshape(batch * steps, -1), theta.reshape(batch * steps, -1)], axis=1)
-    values = simulator.expval(fast_circuit(config), _readout(config), x=rows)  # (B*T, readout)
+    values = simulator.expval(fast_circuit(config), readout(config), x=rows)  # (B*T, readout)
     out = values @ params["output"]["w"] + params["output"]["b"]
     return out.reshape(batch, steps, -1) if sequence else out.reshape(batch, -1)
 
