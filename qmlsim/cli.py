@@ -178,18 +178,19 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         return 1
     large = getattr(args, "large", False)
     scheduler = getattr(args, "scheduler", None)
+    rl = getattr(args, "rl", False)
     accepts = inspect.signature(run).parameters
-    for flag, value, name in (("--large", large, "large"), ("--scheduler", scheduler, "scheduler")):
+    for flag, value, name in (("--large", large, "large"), ("--scheduler", scheduler, "scheduler"), ("--rl", rl, "rl")):
         if value and name not in accepts:
             sys.stderr.write(f"qmlsim: experiment {args.name!r} does not take {flag}; run it without {flag}\n")
             return 2
     # a quick check writes beside the full run's outputs, never over them
-    suffix = "-quick" if args.quick else "-large" if large else ""
+    suffix = ("-rl" if rl else "") + ("-quick" if args.quick else "-large" if large else "")
     out_dir = args.out or str(Path("experiments_out") / f"{args.name}{suffix}")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     _prepare_kernels()
-    options = {**({"large": True} if large else {}), **({"scheduler": scheduler} if scheduler else {})}
+    options = {**({"large": True} if large else {}), **({"scheduler": scheduler} if scheduler else {}), **({"rl": True} if rl else {})}
     summary = run(out_dir=out_dir, quick=args.quick, **options)
     seconds = time.perf_counter() - start
     # the experiment prints its own tables and writes its files; keep the summary too, with where it ran
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--large", action="store_true", help="large systems (cooling: 12-16 qubits; minutes to an hour)")
     experiment.add_argument("--scheduler", default=None, metavar="ADDRESS",
                             help="run the sweep as tasks on this Dask scheduler (havlicek, cooling; needs the [distributed] extra)")
+    experiment.add_argument("--rl", action="store_true", help="qfwp: A2C agents on CartPole and MiniGrid (needs the [rl] extra)")
     experiment.set_defaults(func=_cmd_experiment)
 
     bench = sub.add_parser("bench", help="run benchmarks/run.py (source checkout only)")

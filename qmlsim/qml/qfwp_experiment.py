@@ -30,9 +30,14 @@ SERIES: dict[str, Callable[[], tuple]] = {
 MODELS: dict[str, Callable[..., Any]] = {"QFWP": QFWP, "QLSTM": QLSTM, "LSTM": LSTM}
 
 
-def run_experiment(out_dir: str, quick: bool = False) -> dict[str, Any]:
-    """Train every model on every series; print the table, write ``qfwp.json`` and ``qfwp.png`` into ``out_dir``."""
+def run_experiment(out_dir: str, quick: bool = False, rl: bool = False) -> dict[str, Any]:
+    """Train every model on every series; print the table, write ``qfwp.json`` and ``qfwp.png`` into ``out_dir``.
+
+    With ``rl``, train A2C agents instead (:func:`run_rl`).
+    """
     os.makedirs(out_dir, exist_ok=True)
+    if rl:
+        return run_rl(out_dir, quick)
     names = list(SERIES)[:2] if quick else list(SERIES)
     seeds = (0,) if quick else (0, 1, 2)
     epochs = 5 if quick else 30
@@ -83,6 +88,57 @@ def _plot(path: str, series: str, curves: dict, predictions: dict) -> None:
     right.set_title("MSE per epoch", fontsize=9)
     left.legend(fontsize=7)
     right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+RL_SETTINGS = {"CartPole-v1": 300, "MiniGrid-Empty-5x5-v0": 150}
+
+
+def run_rl(out_dir: str, quick: bool = False) -> dict[str, Any]:
+    """A2C agents with QFWP heads and with LSTM heads on CartPole and MiniGrid; return curves over seeds."""
+    from qmlsim.qml.rl import LABEL, random_returns, train_a2c  # noqa: PLC0415
+
+    seeds = (0,) if quick else (0, 1, 2)
+    print(LABEL)
+    print(f"{'environment':24s} {'agent':7s} {'params':>6s} {'episodes':>8s} {'last-20 mean return per seed':>32s} {'s':>7s}")
+    runs = []
+    for env_id, episodes in RL_SETTINGS.items():
+        episodes = max(20, episodes // 5) if quick else episodes
+        floor = float(np.mean(random_returns(env_id, 50)))
+        print(f"{env_id:24s} {'random':7s} {0:6d} {50:8d} {floor:32.2f}")
+        for agent in ("qfwp", "lstm"):
+            results = [train_a2c(env_id, agent, episodes, seed) for seed in seeds]
+            finals = [float(np.mean(r["returns"][-20:])) for r in results]
+            runs.append({"env": env_id, "agent": agent, "random_mean": floor, "results": results, "final_means": finals})
+            print(f"{env_id:24s} {agent:7s} {results[0]['param_count']:6d} {episodes:8d} "
+                  f"{' '.join(f'{v:.2f}' for v in finals):>32s} {sum(r['seconds'] for r in results):7.0f}", flush=True)
+    summary = {"label": LABEL, "runs": runs}
+    with open(os.path.join(out_dir, "qfwp-rl.json"), "w") as handle:
+        json.dump(summary, handle, indent=1)
+    _plot_rl(os.path.join(out_dir, "qfwp-rl.png"), runs)
+    return {"label": LABEL, "final_means": {f"{r['env']}/{r['agent']}": r["final_means"] for r in runs}}
+
+
+def _plot_rl(path: str, runs: list[dict]) -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    envs = list(dict.fromkeys(r["env"] for r in runs))
+    fig, axes = plt.subplots(1, len(envs), figsize=(5.5 * len(envs), 3.6))
+    for ax, env_id in zip(np.atleast_1d(axes), envs):
+        for run in (r for r in runs if r["env"] == env_id):
+            curves = np.array([r["returns"] for r in run["results"]])
+            window = 10
+            smooth = np.array([np.convolve(c, np.ones(window) / window, mode="valid") for c in curves])
+            line = ax.plot(smooth.mean(axis=0), label=f"{run['agent']} (mean of {len(curves)} seeds)")[0]
+            ax.fill_between(np.arange(smooth.shape[1]), smooth.min(axis=0), smooth.max(axis=0), color=line.get_color(), alpha=0.2)
+        ax.axhline(next(r["random_mean"] for r in runs if r["env"] == env_id), color="k", ls=":", label="random policy")
+        ax.set_title(f"{env_id}: return (10-episode mean)", fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -157,16 +157,21 @@ def lstm_apply(params: dict[str, Any], X: Any, config: LSTMConfig, simulator: An
     import jax.numpy as jnp  # noqa: PLC0415
 
     batch, hidden = X.shape[0], config.hidden
-    h = jnp.zeros((batch, hidden), X.dtype)
-    c = jnp.zeros((batch, hidden), X.dtype)
-    outputs = []
-    for t in range(X.shape[1]):
-        z = jnp.concatenate([X[:, t], h], axis=1) @ params["cell"]["w"] + params["cell"]["b"]
+
+    def cell(carry: tuple[Any, Any], x_t: Any) -> tuple[tuple[Any, Any], Any]:
+        h, c = carry
+        z = jnp.concatenate([x_t, h], axis=1) @ params["cell"]["w"] + params["cell"]["b"]
         f, i, g, o = jnp.split(z, 4, axis=1)
         c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
-        outputs.append(h @ params["output"]["w"] + params["output"]["b"])
-    return jnp.stack(outputs, axis=1) if sequence else outputs[-1]
+        return (h, c), h
+
+    start = (jnp.zeros((batch, hidden), X.dtype), jnp.zeros((batch, hidden), X.dtype))
+    # a scan, not a Python loop: long sequences (RL episodes of 500 steps) compile in one step's time
+    (h, _), hs = jax.lax.scan(cell, start, jnp.swapaxes(X, 0, 1))
+    if not sequence:
+        return h @ params["output"]["w"] + params["output"]["b"]
+    return jnp.swapaxes(hs, 0, 1) @ params["output"]["w"] + params["output"]["b"]
 
 
 class QLSTM(SequenceRegressor):
