@@ -22,6 +22,7 @@ CORE = [
     "matplotlib>=3.8",
 ]
 DISTRIBUTED = ["dask>=2024.8", "distributed>=2024.8", "zarr>=3.0"]  # zarr 3: the Gram store's API
+RL = ["gymnasium>=0.29", "minigrid>=2.3"]
 TEST = DISTRIBUTED + [  # the DaskExecutor tests run a LocalCluster
     "pytest>=8",
     "pytest-xdist>=3.5",
@@ -35,7 +36,7 @@ TEST = DISTRIBUTED + [  # the DaskExecutor tests run a LocalCluster
     "torch==2.13.0",
     "qkan>=0.2.3",
     "pyqsp>=0.2.0",  # the reference QSP angle finder (tests and the qsp benchmark)
-]
+] + RL  # the A2C tests run CartPole
 BENCH = TEST + ["qulacs>=0.6"]
 DOCS = [
     "sphinx>=7.3",
@@ -61,7 +62,7 @@ setup(
         "bench": BENCH,
         "docs": DOCS,
         "distributed": DISTRIBUTED,
-        "rl": ["gymnasium>=0.29", "minigrid>=2.3"],
+        "rl": RL,
     },
     entry_points={
         "console_scripts": ["qmlsim=qmlsim.cli:main"],

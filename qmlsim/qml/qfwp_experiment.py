@@ -93,7 +93,7 @@ def _plot(path: str, series: str, curves: dict, predictions: dict) -> None:
     plt.close(fig)
 
 
-RL_SETTINGS = {"CartPole-v1": 300, "MiniGrid-Empty-5x5-v0": 150}
+RL_SETTINGS = {"CartPole-v1": 600, "MiniGrid-Empty-5x5-v0": 150}
 
 
 def run_rl(out_dir: str, quick: bool = False) -> dict[str, Any]:
