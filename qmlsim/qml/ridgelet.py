@@ -347,6 +347,8 @@ class RidgeletNetwork(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
+        if X.shape[0] < 2:
+            raise ValueError(f"RidgeletNetwork needs at least 2 samples to fit, got n_samples = {X.shape[0]}")
         p, d = int(self.modulus), X.shape[1]
         _grid_shape(np.zeros((p,)))  # P must be prime
         if p ** (d + 1) > 2**24:

@@ -13,6 +13,7 @@ from qmlsim.qml.classifiers import QSVC, VariationalClassifier
 from qmlsim.qml.datasets import ad_hoc_data
 from qmlsim.qml.kernels import FidelityQuantumKernel
 from qmlsim.qml.qkan import HQKAN, QKAN
+from qmlsim.qml.ridgelet import RidgeletNetwork
 
 # Small settings keep the checks fast: the generic checks fit on up to 300 rows.
 # QKAN runs with warm_start=False: scikit-learn's idempotence check refits one estimator.
@@ -26,7 +27,19 @@ SLOW_ESTIMATORS = [
     QKAN(reps=1, steps=5, warm_start=False),
     HQKAN(reps=1, steps=100, learning_rate=0.05),
     HQKAN(k=2, reps=1, steps=200, learning_rate=0.05, loss="cross_entropy"),
+    RidgeletNetwork(n_nodes=8, modulus=5, random_state=0),
 ]
+# scikit-learn's regressor checks fit 10 features: Z_5^10 has 5^11 candidate nodes, which
+# RidgeletNetwork refuses with a clear error (it is meant for D = 2-4 quantised features)
+_TOO_MANY_FEATURES = "10 features give P^(D+1) = 5^11 candidate nodes, refused by design"
+RIDGELET_EXPECTED = {
+    name: _TOO_MANY_FEATURES
+    for name in ("check_dtype_object", "check_regressors_train", "check_regressor_data_not_an_array", "check_regressors_int")
+}
+
+
+def _expected_failures(estimator):
+    return RIDGELET_EXPECTED if isinstance(estimator, RidgeletNetwork) else {}
 
 
 @parametrize_with_checks(ESTIMATORS)
@@ -35,7 +48,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 @pytest.mark.slow
-@parametrize_with_checks(SLOW_ESTIMATORS)
+@parametrize_with_checks(SLOW_ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_slow(estimator, check):
     check(estimator)
 
