@@ -32,7 +32,7 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
-from qmlsim.qml.sequence_training import SequenceRegressor, linear_init
+from qmlsim.qml.sequence_training import SequenceRegressor, linear_init, positive_int
 
 __all__ = ["QFWP", "QFWPConfig", "readout", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
 
@@ -68,9 +68,7 @@ class QFWPConfig:
 
     def __post_init__(self) -> None:
         for name in ("num_wires", "depth", "latent", "readout_wires", "input_dim", "outputs"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         if self.readout_wires > self.num_wires or self.input_dim > self.num_wires:
             raise ValueError(
                 f"readout_wires ({self.readout_wires}) and input_dim ({self.input_dim}) must not exceed "

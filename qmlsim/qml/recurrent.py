@@ -22,20 +22,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
-from qmlsim.qml.sequence_training import SequenceRegressor, linear_init
+from qmlsim.qml.sequence_training import SequenceRegressor, linear_init, positive_int
 
 __all__ = ["QLSTM", "LSTM", "QLSTMConfig", "LSTMConfig", "qlstm_init", "qlstm_apply", "qlstm_circuit", "lstm_init", "lstm_apply"]
 
 
 def _positive(config: Any) -> None:
     for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{field.name} must be a positive integer, got {value!r}")
+        positive_int(field.name, getattr(config, field.name))
 
 
 @dataclasses.dataclass(frozen=True)

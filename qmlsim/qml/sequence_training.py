@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences", "linear_init"]
+__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences", "linear_init", "positive_int"]
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("mse", "broadcast")
@@ -82,7 +82,8 @@ def linear_init(key: Any, fan_in: int, fan_out: int) -> dict[str, Any]:
     }
 
 
-def _positive_int(name: str, value: Any) -> int:
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an ``int`` if it is a positive integer (bools refused), else a ``ValueError`` naming ``name``."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
@@ -101,17 +102,20 @@ def _masked_loss(kind: str, pred: Any, y: Any, mask: Any) -> Any:
 class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
     """Abstract estimator of a sequence model: ``fit(X, y)`` on ``X`` ``(n, steps, input_dim)``, ``y`` ``(n,)``.
 
-    Subclasses (final) give the model's config and its ``init``/``apply`` functions.
+    Subclasses (final) give the model's config and its ``init``/``apply`` functions, and
+    take these training arguments besides the model's own.
 
-    Shared arguments:
-        epochs, batch_size, learning_rate: the training schedule.
+    Args:
+        epochs: training epochs.
+        batch_size: sequences per mini-batch.
+        learning_rate: the optimiser's step.
         optimizer: ``"rmsprop"`` (PyTorch's: decay 0.99, eps 1e-8 outside the root, as
             the reference) or ``"adam"``.
         loss: ``"mse"`` (per sample) or ``"broadcast"`` (the reference's, see the module).
         shuffle: reshuffle the training windows every epoch (seeded by ``random_state``).
         dtype: ``"float64"`` (the reference's precision; 64-bit JAX types are switched on
             only inside this estimator's calls) or ``"float32"``.
-        checkpoint: a file path; saved after every epoch, and a later ``fit`` with the same
+        checkpoint: a file path, saved after every epoch; a later ``fit`` with the same
             settings and data resumes from it.
         verbose: show a progress bar.
         random_state: seed of the initial parameters and the shuffling.
@@ -154,8 +158,8 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
         return Simulator(backend="jax", dtype=DTYPES[self.dtype])
 
     def _check_params(self) -> Any:
-        _positive_int("epochs", self.epochs)
-        _positive_int("batch_size", self.batch_size)
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
         if not (isinstance(self.learning_rate, (int, float)) and np.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if self.optimizer not in OPTIMIZERS:

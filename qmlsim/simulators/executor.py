@@ -34,7 +34,8 @@ EXECUTION_PATHS: dict[str, str] = {
     "numba-lane": "repeated small expval calls: states, Pauli sums and the finiteness check in one numba call",
     "array": "array kernels on NumPy (kernels='array'), the generic reference path",
     "chunked": "any Simulator call split into memory-bounded chunks of rows",
-    "jax-unrolled": "JAX backend, programs up to SCAN_THRESHOLD steps, jitted gate by gate",
+    "jax-unrolled": "JAX backend, programs up to SCAN_THRESHOLD steps, jitted gate by gate (up to 20 wires the "
+    "constant prefix and runs of constant permutations are folded on the host)",
     "jax-scan": "JAX backend, longer programs as one lax.scan over op tables",
     "cupy-standin": "CuPy backend (run on CPU through a NumPy stand-in module in the tests)",
     "custatevec-standin": "CuPy backend with cuStateVec apply_matrix (a stand-in library in the tests)",

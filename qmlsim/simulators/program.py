@@ -25,7 +25,7 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.expressions import Expr, Symbol, compile_expressions
 from qmlsim.circuits.gates import GATES
 from qmlsim.simulators import kernels
-from qmlsim.simulators.backends import DTYPES, Backend
+from qmlsim.simulators.backends import DTYPES, Backend, get_backend
 from qmlsim.simulators import jax_scan
 from qmlsim.simulators.steps import (  # Step and the kinds stay importable from here
     KIND_DIAGONAL,
@@ -42,6 +42,9 @@ __all__ = ["Step", "Program", "compile_circuit", "KIND_DIAGONAL", "KIND_PERMUTAT
 
 # JAX programs longer than this run as lax.scan over op structures instead of unrolled
 SCAN_THRESHOLD = 48
+# traced programs on at most this many wires fold their constant parts (Program._fused):
+# the index map of a fused permutation is 2**n integers
+FUSE_MAX_WIRES = 20
 
 
 class Program:
@@ -128,8 +131,77 @@ class Program:
         batch = x.shape[0] if batch is None else batch
         if self.backend.traceable and len(self.steps) > SCAN_THRESHOLD:
             return jax_scan.run_scan(self, x, weights, batch, initial)
+        if self.backend.traceable and self.num_wires <= FUSE_MAX_WIRES:
+            return self._run_fused(x, weights, batch, initial)
         state = self.initial_state(batch) if initial is None else initial.reshape((batch,) + (2,) * self.num_wires)
         return self.evolve(state, self.operators(self.angle_values(x, weights)))
+
+    @functools.cached_property
+    def _fused(self) -> tuple[np.ndarray | None, int, list]:
+        """The traced (JAX) program with its constant parts done once, on the host.
+
+        Why: XLA on CPU pays a few microseconds per operation, and a small circuit is many
+        small operations. The state after the leading run of constant steps (from
+        ``|0...0>``) is computed once, and every run of consecutive constant permutation
+        steps (CNOT bricks, SWAP networks, modular arithmetic) becomes one gather.
+
+        Returns ``(prefix state (2**n,) or None, steps it covers, items)``; an item is a step
+        index, or an index map ``(2**n,)`` with ``new[j] = old[map[j]]``.
+        """
+        numpy_backend = get_backend("numpy")
+        shape = (1,) + (2,) * self.num_wires
+
+        def host(step: Step) -> Any:
+            return step.constant if step.kind == KIND_PERMUTATION else np.asarray(step.constant)
+
+        covered = 0
+        while covered < len(self.steps) and self.steps[covered].constant is not None:
+            covered += 1
+        prefix = None
+        if covered:
+            prefix = kernels.zero_state(1, self.num_wires, np, np.complex128)
+            for step in self.steps[:covered]:
+                prefix = apply_step(prefix, step, host(step), numpy_backend)
+            prefix = prefix.reshape(-1)
+        items: list = []
+        run: list[int] = []  # positions of consecutive constant permutation steps
+
+        def flush() -> None:
+            if len(run) >= 2:
+                index = np.arange(2**self.num_wires, dtype=np.float64).reshape(shape)
+                for position in run:
+                    index = apply_step(index, self.steps[position], self.steps[position].constant, numpy_backend)
+                items.append(index.reshape(-1).astype(np.int32))
+            else:
+                items.extend(run)
+            run.clear()
+
+        for position in range(covered, len(self.steps)):
+            step = self.steps[position]
+            if step.constant is not None and step.kind == KIND_PERMUTATION:
+                run.append(position)
+                continue
+            flush()
+            items.append(position)
+        flush()
+        return prefix, covered, items
+
+    def _run_fused(self, x: Any, weights: Any, batch: int, initial: Any) -> Any:
+        xp = self.backend.xp
+        prefix, covered, items = self._fused
+        shape = (batch,) + (2,) * self.num_wires
+        if initial is None and prefix is not None:
+            state = xp.broadcast_to(xp.asarray(prefix, dtype=self.dtype), (batch, prefix.size)).reshape(shape)
+        else:
+            state = self.initial_state(batch) if initial is None else initial.reshape(shape)
+            items = list(range(covered)) + items if covered else items
+        operators = self.operators(self.angle_values(x, weights))
+        for item in items:
+            if isinstance(item, np.ndarray):
+                state = xp.take(state.reshape(batch, -1), xp.asarray(item), axis=1).reshape(shape)
+            else:
+                state = apply_step(state, self.steps[item], operators[item], self.backend)
+        return state
 
     def angle_gradients(self, symbols: list[Symbol]) -> Callable:
         """Function ``(x, w, xp) -> [[d angle_k / d symbol_j for j] for k]``: scalars, ``(batch,)`` or ``None`` (zero)."""

@@ -102,3 +102,34 @@ def test_jax_scan_with_many_user_unitaries():
     got = np.asarray(Simulator(backend="jax").statevector(c, x=xs))
     expected = np.stack([ref.qiskit_statevector(c, row) for row in xs])
     np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+def test_jax_program_folds_constant_prefix_and_permutation_runs(dtype):
+    # the traced path computes the leading constant gates once and turns each run of
+    # constant permutations into one gather: results must not change, from |0> or a start state
+    from qmlsim.simulators.backends import get_backend
+    from qmlsim.simulators.program import compile_circuit
+
+    c = Circuit(5)
+    x = c.inputs(2)
+    c.h(0).h(1).rx(0.3, 2).cx(0, 3)  # constant prefix
+    c.ry(x[0], 4)
+    c.cx(4, 0).swap(1, 2).x(3).ccx(0, 1, 2).cz(2, 4)  # a permutation run (cz is diagonal: it ends the run)
+    c.rz(x[1] * 2, 1).cx(1, 0).cx(0, 1)
+    backend = get_backend("jax", dtype)
+    with backend.scope():  # as the Simulator compiles it (64-bit constants for complex128)
+        program = compile_circuit(c, backend, dtype)
+        prefix, covered, items = program._fused
+    assert covered == 4 and prefix is not None
+    assert sum(isinstance(item, np.ndarray) for item in items) == 2
+    xs = np.array([[0.4, -1.1], [2.0, 0.7]])
+    atol = 1e-12 if dtype == "complex128" else 2e-6
+    sim = Simulator(backend="jax", dtype=dtype)
+    expected = np.stack([ref.qiskit_statevector(c, row) for row in xs])
+    np.testing.assert_allclose(np.asarray(sim.statevector(c, x=xs)), expected, atol=atol)
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(2, 32)) + 1j * rng.normal(size=(2, 32))
+    start /= np.linalg.norm(start, axis=1, keepdims=True)
+    expected = np.stack([ref.qiskit_statevector(c, row, initial=s) for row, s in zip(xs, start)])
+    np.testing.assert_allclose(np.asarray(sim.statevector(c, x=xs, initial_state=start)), expected, atol=atol)
