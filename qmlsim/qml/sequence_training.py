@@ -284,8 +284,9 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
             self.params_ = jax.tree_util.tree_map(np.asarray, params)
         self.loss_curve_ = list(history["loss"])
         self.validation_curve_ = list(history["validation"])
-        # the first epoch includes compilation: report the median
-        self.seconds_per_epoch_ = float(np.median(history["seconds"])) if history["seconds"] else float("nan")
+        # the first epoch includes compilation: the median of the later ones when there are any
+        seconds = history["seconds"][1:] or history["seconds"]
+        self.seconds_per_epoch_ = float(np.median(seconds)) if seconds else float("nan")
         self.n_epochs_done_ = len(history["loss"])
         self.n_features_in_ = config.input_dim
         return self
