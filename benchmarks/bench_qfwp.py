@@ -184,7 +184,7 @@ def run(quick: bool = False) -> list[dict]:
         peers = []
         if not quick or model == "qfwp":  # PennyLane's QLSTM step takes minutes to compile: full runs only
             peers.append(("pennylane default.qubit + jax (jit, vmap)", "default.qubit", "backprop", True, epochs))
-            peers.append(("pennylane lightning.qubit adjoint", "lightning.qubit", "adjoint", False, 1 if quick else 2))
+            peers.append(("pennylane lightning.qubit adjoint", "lightning.qubit", "adjoint", False, 1))
         for impl, device, method, jit, count in peers:
             try:
                 first_peer, seconds = _pennylane_epoch(model, device, method, jit, count)
