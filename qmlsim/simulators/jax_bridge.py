@@ -58,8 +58,14 @@ def jax_expval(
 
     def host_jacobians(x: Any, w: Any) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x)
-        jw = simulator.jacobian(circuit, obs_list, x=x, weights=_weights(w), method=method, argnum="weights")
-        jx = simulator.jacobian(circuit, obs_list, x=x, weights=_weights(w), method=method, argnum="x")
+        if circuit.num_weights:
+            jw = simulator.jacobian(circuit, obs_list, x=x, weights=_weights(w), method=method, argnum="weights")
+        else:  # nothing to differentiate: skip a whole backward sweep
+            jw = np.zeros((x.shape[0], len(obs_list), 0))
+        if circuit.num_inputs:
+            jx = simulator.jacobian(circuit, obs_list, x=x, weights=_weights(w), method=method, argnum="x")
+        else:
+            jx = np.zeros((x.shape[0], len(obs_list), 0))
         return np.asarray(jw, dtype=out_dtype), np.asarray(jx, dtype=out_dtype)
 
     def _weights(w: Any) -> Any:

@@ -301,6 +301,23 @@ def test_jax_simulator_leaves_the_global_jax_configuration_alone():
     np.testing.assert_allclose(np.asarray(grad), fd, atol=2e-4)
 
 
+def test_jax_bridge_on_a_circuit_without_weights():
+    # a circuit with inputs only (the QFWP fast programmer): the gradient is d cos(x) / dx
+    import jax
+    import jax.numpy as jnp
+
+    from qmlsim.simulators import jax_expval
+
+    c = Circuit(1)
+    x = c.inputs(1)
+    c.ry(x[0], 0)
+    f = jax_expval(Simulator(), c, Z(0))
+    with jax.enable_x64(True):
+        xs = jnp.asarray([[0.3], [1.7]])
+        grad = jax.grad(lambda v: jnp.sum(f(v, jnp.zeros(0))))(xs)
+    np.testing.assert_allclose(np.asarray(grad)[:, 0], -np.sin([0.3, 1.7]), atol=1e-10)
+
+
 def test_jax_bridge_gradients_match_finite_differences():
     import jax
     import jax.numpy as jnp
