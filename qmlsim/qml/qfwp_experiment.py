@@ -81,13 +81,15 @@ def _plot(path: str, series: str, curves: dict, predictions: dict) -> None:
     left.plot(predictions[f"{series}/truth"], "k--", label="truth")
     for label in MODELS:
         left.plot(predictions[f"{series}/{label}"], label=label)
-        right.semilogy(curves[f"{series}/{label}"]["test"], label=f"{label} test")
-        right.semilogy(curves[f"{series}/{label}"]["train"], ":", label=f"{label} train")
+        line = right.semilogy(curves[f"{series}/{label}"]["test"], label=f"{label} test")[0]
+        right.semilogy(curves[f"{series}/{label}"]["train"], ":", color=line.get_color(), label=f"{label} train")
     left.axvline(predictions[f"{series}/train_size"], color="r", lw=0.8)
     left.set_title(f"{series}: predictions (train | test)", fontsize=9)
-    right.set_title("MSE per epoch", fontsize=9)
+    right.set_title("MSE per epoch (test solid, train dotted)", fontsize=9)
+    right.set_xlabel("epoch")
     left.legend(fontsize=7)
     right.legend(fontsize=7)
+    fig.suptitle("QFWP, QLSTM and LSTM as in the reference code, first seed: our runs, not the paper's", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
