@@ -38,7 +38,16 @@ def check_sequences(X: Any, input_dim: int, name: str = "X") -> np.ndarray:
         ValueError: wrong rank, a feature width other than ``input_dim``, no samples or
             steps, NaN or infinite values.
     """
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name}: sparse input is not supported; pass a dense array of sequences")
+    if np.iscomplexobj(X):
+        raise ValueError(f"{name}: complex data not supported; pass real-valued sequences")
     array = np.asarray(X, dtype=float)
+    if array.ndim == 1:
+        raise ValueError(
+            f"{name} is 1-D (shape {array.shape}): Reshape your data to (n_samples, steps) for one feature per step, "
+            "or (n_samples, steps, features)"
+        )
     if array.ndim == 2 and input_dim == 1:
         array = array[:, :, None]
     if array.ndim != 3:

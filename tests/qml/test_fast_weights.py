@@ -239,3 +239,17 @@ def test_damped_pendulum_reaches_the_reference_errors_and_beats_qlstm():
         assert errors[seed] < 2e-3
     qlstm = QLSTM(epochs=30, shuffle=False, random_state=0).fit(X, y)
     assert errors[0] <= float(np.mean((qlstm.predict(X_test) - y_test) ** 2))
+
+
+def test_sequences_of_the_wrong_kind_are_refused_with_the_fix():
+    from scipy import sparse
+
+    from qmlsim.qml.sequence_training import check_sequences
+
+    with pytest.raises(TypeError, match="sparse"):
+        check_sequences(sparse.csr_matrix(np.ones((3, 4))), 1)
+    with pytest.raises(ValueError, match="complex"):
+        check_sequences(np.ones((3, 4)) * 1j, 1)
+    with pytest.raises(ValueError, match="Reshape"):
+        check_sequences(np.ones(4), 1)
+    assert check_sequences(np.ones((3, 4)), 1).shape == (3, 4, 1)
