@@ -28,6 +28,7 @@ from qmlsim.circuits.templates import havlicek_ansatz, zz_feature_map
 from qmlsim.qml.kernels import FidelityQuantumKernel, TrainableFidelityQuantumKernel
 from qmlsim.simulators.executor import resolve_device
 from qmlsim.qml.optimizers import METHODS, minimize
+from qmlsim.qml.sequence_training import progress_bar
 
 __all__ = ["QSVC", "VariationalClassifier", "parity_observable", "weights_as_inputs"]
 
@@ -407,7 +408,7 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
             value, de, db = loss_fn(e, points[:, -1], target[run_ids], R, grad=True)
             return value, np.concatenate([np.einsum("mn,mnp->mp", de, jac), db[:, None]], axis=1)
 
-        progress = _progress(self.verbose, int(self.maxiter), "VariationalClassifier")
+        progress = progress_bar(self.verbose, int(self.maxiter), "VariationalClassifier")
         try:
             params, curve = minimize(
                 self.optimizer, params, int(self.maxiter), loss=loss, value_and_grad=value_and_grad,
@@ -452,11 +453,3 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.update(state)
         if "circuit_" in state:
             self._observable = parity_observable(state["circuit_"].num_wires)
-
-
-def _progress(verbose: bool, total: int, desc: str) -> Any:
-    if not verbose:
-        return None
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    return tqdm(total=total, desc=desc)

@@ -32,9 +32,9 @@ import numpy as np
 
 from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
-from qmlsim.qml.sequence_training import SequenceRegressor, linear_init, positive_int
+from qmlsim.qml.sequence_training import SequenceRegressor, linear_init, param_count, positive_int
 
-__all__ = ["QFWP", "QFWPConfig", "readout", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
+__all__ = ["QFWP", "QFWPConfig", "readout", "head", "UPDATES", "ENCODINGS", "init", "apply", "fast_weights", "fast_circuit", "param_count"]
 
 UPDATES = ("additive", "decay", "gated")
 ENCODINGS = ("angle", "arctan")
@@ -106,13 +106,6 @@ def init(key: Any, config: QFWPConfig) -> dict[str, Any]:
     elif config.update == "gated":
         params["gate"] = linear_init(keys[4], config.latent, 1)
     return params
-
-
-def param_count(params: Any) -> int:
-    """Number of scalar parameters in a pytree."""
-    import jax  # noqa: PLC0415
-
-    return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
 
 
 def fast_weights(params: dict[str, Any], X: Any, config: QFWPConfig) -> Any:
@@ -193,17 +186,21 @@ def apply(params: dict[str, Any], X: Any, config: QFWPConfig, simulator: Any, se
         >>> apply(params, jnp.zeros((3, 4, 1)), config, Simulator(backend="jax", dtype="complex64")).shape
         (3, 1)
     """
-    import jax.numpy as jnp  # noqa: PLC0415
-
     theta = fast_weights(params, X, config)  # (B, T, depth, n)
     if not sequence:  # only the last step reaches the output: run one circuit per sequence
         X, theta = X[:, -1:], theta[:, -1:]
     batch, steps = X.shape[0], X.shape[1]
-    encoded = jnp.arctan(X) if config.encoding == "arctan" else X
-    rows = jnp.concatenate([encoded.reshape(batch * steps, -1), theta.reshape(batch * steps, -1)], axis=1)
-    values = simulator.expval(fast_circuit(config), readout(config), x=rows)  # (B*T, readout)
-    out = values @ params["output"]["w"] + params["output"]["b"]
+    out = head(params, X.reshape(batch * steps, -1), theta.reshape(batch * steps, -1), config, simulator)
     return out.reshape(batch, steps, -1) if sequence else out.reshape(batch, -1)
+
+
+def head(params: dict[str, Any], x: Any, theta: Any, config: QFWPConfig, simulator: Any) -> Any:
+    """The fast circuit on rows of inputs ``x`` ``(rows, input_dim)`` and angles ``theta`` ``(rows, depth * num_wires)``, then the linear head: ``(rows, outputs)``."""
+    import jax.numpy as jnp  # noqa: PLC0415
+
+    encoded = jnp.arctan(x) if config.encoding == "arctan" else x
+    values = simulator.expval(fast_circuit(config), readout(config), x=jnp.concatenate([encoded, theta], axis=1))
+    return values @ params["output"]["w"] + params["output"]["b"]
 
 
 class QFWP(SequenceRegressor):

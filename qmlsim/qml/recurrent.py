@@ -26,7 +26,7 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Z
 from qmlsim.qml.sequence_training import SequenceRegressor, linear_init, positive_int
 
-__all__ = ["QLSTM", "LSTM", "QLSTMConfig", "LSTMConfig", "qlstm_init", "qlstm_apply", "qlstm_circuit", "lstm_init", "lstm_apply"]
+__all__ = ["QLSTM", "LSTM", "QLSTMConfig", "LSTMConfig", "qlstm_init", "qlstm_apply", "qlstm_circuit", "lstm_init", "lstm_apply", "lstm_cell"]
 
 
 def _positive(config: Any) -> None:
@@ -147,6 +147,18 @@ def lstm_init(key: Any, config: LSTMConfig) -> dict[str, Any]:
     }
 
 
+def lstm_cell(params: dict[str, Any], carry: tuple[Any, Any], x: Any) -> tuple[Any, Any]:
+    """One LSTM step: ``(h, c)`` ``(batch, hidden)`` each and ``x`` ``(batch, input_dim)`` -> the new ``(h, c)``."""
+    import jax  # noqa: PLC0415
+    import jax.numpy as jnp  # noqa: PLC0415
+
+    h, c = carry
+    z = jnp.concatenate([x, h], axis=1) @ params["cell"]["w"] + params["cell"]["b"]
+    f, i, g, o = jnp.split(z, 4, axis=1)
+    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    return jax.nn.sigmoid(o) * jnp.tanh(c), c
+
+
 def lstm_apply(params: dict[str, Any], X: Any, config: LSTMConfig, simulator: Any = None, sequence: bool = False) -> Any:
     """Classical LSTM outputs for ``X`` ``(batch, steps, input_dim)`` (``simulator`` unused: same signature as the quantum models)."""
     import jax  # noqa: PLC0415
@@ -155,11 +167,7 @@ def lstm_apply(params: dict[str, Any], X: Any, config: LSTMConfig, simulator: An
     batch, hidden = X.shape[0], config.hidden
 
     def cell(carry: tuple[Any, Any], x_t: Any) -> tuple[tuple[Any, Any], Any]:
-        h, c = carry
-        z = jnp.concatenate([x_t, h], axis=1) @ params["cell"]["w"] + params["cell"]["b"]
-        f, i, g, o = jnp.split(z, 4, axis=1)
-        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        h, c = lstm_cell(params, carry, x_t)
         return (h, c), h
 
     start = (jnp.zeros((batch, hidden), X.dtype), jnp.zeros((batch, hidden), X.dtype))

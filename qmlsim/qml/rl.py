@@ -31,7 +31,8 @@ import numpy as np
 
 from qmlsim.qml import fast_weights
 from qmlsim.qml.fast_weights import QFWPConfig
-from qmlsim.qml.recurrent import LSTMConfig, lstm_apply, lstm_init
+from qmlsim.qml.recurrent import LSTMConfig, lstm_apply, lstm_cell, lstm_init
+from qmlsim.qml.sequence_training import param_count, progress_bar
 
 __all__ = ["Agent", "train_a2c", "random_returns", "make_environment", "ENVIRONMENTS", "LABEL"]
 
@@ -162,8 +163,7 @@ class Agent:
     def param_count(self) -> int:
         import jax  # noqa: PLC0415
 
-        shapes = jax.eval_shape(lambda: self.init(jax.random.PRNGKey(0)))
-        return int(sum(np.prod(leaf.shape, dtype=int) for leaf in jax.tree_util.tree_leaves(shapes)))
+        return param_count(jax.eval_shape(lambda: self.init(jax.random.PRNGKey(0))))
 
     def sequence(self, params: dict, X: Any, simulator: Any) -> tuple[Any, Any]:
         """Logits ``(batch, steps, actions)`` and values ``(batch, steps)`` after every step of ``X``."""
@@ -183,20 +183,13 @@ class Agent:
     def step(self, params: dict, carry: Any, x: Any, simulator: Any) -> tuple[Any, Any]:
         """Advance the actor one step from ``carry`` with observation ``x`` ``(1, obs)``: ``(carry, logits (1, actions))``."""
         import jax  # noqa: PLC0415
-        import jax.numpy as jnp  # noqa: PLC0415
 
         p = params["actor"]
         if self.kind == "qfwp":
             kept = jax.nn.sigmoid(p["decay"]) * carry if self.actor.update == "decay" else carry
             theta = kept + fast_weights.fast_weights(p, x[:, None], self.actor)[:, 0]
-            rows = jnp.concatenate([jnp.arctan(x), theta.reshape(1, -1)], axis=1)
-            values = simulator.expval(fast_weights.fast_circuit(self.actor), fast_weights.readout(self.actor), x=rows)
-            return theta, values @ p["output"]["w"] + p["output"]["b"]
-        h, c = carry
-        z = jnp.concatenate([x, h], axis=1) @ p["cell"]["w"] + p["cell"]["b"]
-        f, i, g, o = jnp.split(z, 4, axis=1)
-        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return theta, fast_weights.head(p, x, theta.reshape(1, -1), self.actor, simulator)
+        h, c = lstm_cell(p, carry, x)
         return (h, c), h @ p["output"]["w"] + p["output"]["b"]
 
 
@@ -293,11 +286,7 @@ def train_a2c(
         return optax.apply_updates(p, updates), s
 
     rng = np.random.default_rng(seed)
-    progress = None
-    if verbose:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-
-        progress = tqdm(total=episodes, desc=f"A2C {agent} on {env_id}")
+    progress = progress_bar(verbose, episodes, f"A2C {agent} on {env_id}")
     history, began = [], time.perf_counter()
     for episode in range(episodes):
         observation = env.reset(seed=seed * 100_003 + episode)

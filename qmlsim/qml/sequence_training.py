@@ -18,13 +18,14 @@ import contextlib
 import hashlib
 import os
 import pickle
+import time
 from typing import Any, Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences", "linear_init", "positive_int"]
+__all__ = ["SequenceRegressor", "OPTIMIZERS", "LOSSES", "check_sequences", "linear_init", "param_count", "positive_int", "progress_bar"]
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("mse", "broadcast")
@@ -91,6 +92,13 @@ def linear_init(key: Any, fan_in: int, fan_out: int) -> dict[str, Any]:
     }
 
 
+def param_count(params: Any) -> int:
+    """Number of scalar parameters in a pytree of arrays (or of ``jax.eval_shape`` shapes)."""
+    import jax  # noqa: PLC0415
+
+    return int(sum(np.prod(leaf.shape, dtype=int) for leaf in jax.tree_util.tree_leaves(params)))
+
+
 def positive_int(name: str, value: Any) -> int:
     """``value`` as an ``int`` if it is a positive integer (bools refused), else a ``ValueError`` naming ``name``."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
@@ -153,8 +161,7 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
         import jax  # noqa: PLC0415
 
         init, _ = self._functions()
-        shapes = jax.eval_shape(lambda: init(jax.random.PRNGKey(0), self._config()))
-        return int(sum(np.prod(leaf.shape, dtype=int) for leaf in jax.tree_util.tree_leaves(shapes)))
+        return param_count(jax.eval_shape(lambda: init(jax.random.PRNGKey(0), self._config())))
 
     def _scope(self) -> Any:
         import jax  # noqa: PLC0415
@@ -262,8 +269,7 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
                 return p, s, jnp.sum(weighted) / n
 
             predict = jax.jit(lambda p, xb: apply(p, xb, config, simulator))
-            progress = _progress(self.verbose, self.epochs, f"{self._label} epochs", start)
-            import time  # noqa: PLC0415
+            progress = progress_bar(self.verbose, self.epochs, f"{self._label} epochs", start)
 
             for index in range(start, self.epochs):
                 began = time.perf_counter()
@@ -322,7 +328,8 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
         return tags
 
 
-def _progress(verbose: bool, total: int, desc: str, initial: int) -> Any:
+def progress_bar(verbose: bool, total: int, desc: str, initial: int = 0) -> Any:
+    """A labelled tqdm bar when ``verbose``, else ``None``."""
     if not verbose:
         return None
     from tqdm.auto import tqdm  # noqa: PLC0415
