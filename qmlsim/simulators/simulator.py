@@ -56,8 +56,10 @@ def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Bac
 
 def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any, backend: Backend) -> Any:
     """Expectation values from the numba states: Pauli sums in one kernel, other observables by the array path."""
-    states = plan.states(x, weights)
     packed = plan.pauli_observables(observables)
+    if packed is not None and plan.simd_rows(x.shape[0]):
+        return plan.direct_expvals(x, weights, packed, len(observables))
+    states = plan.states(x, weights)
     if packed is not None:
         return plan.expvals(states, packed, len(observables))
     return _stacked_expvals(states.reshape((states.shape[0],) + (2,) * plan.num_wires), observables, backend)

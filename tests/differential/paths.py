@@ -336,6 +336,16 @@ def _paths() -> list[ExecutionPath]:
                 wires=(10, 11), ops=(64, 80), batch=32, cost=8,
             ),
             ExecutionPath(
+                "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
+                Probe((f"{_FAST}:simd_states", f"{_FAST}:simd_expvals"), (_STEP,)), ("adjoint",),
+                wires=(1, 6), batch=16,
+            ),
+            ExecutionPath(
+                "numba-lane-simd", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),
+                Probe(("qmlsim.simulators.fast.single:SmallLane.expval",), ("qmlsim.simulators.fast.single:_lane_expvals",)),
+                wires=(1, 6), batch=16,
+            ),
+            ExecutionPath(
                 "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
                 Probe((f"{_FAST}:group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
             ),

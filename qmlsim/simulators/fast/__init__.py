@@ -78,6 +78,9 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
     for dtype in dtypes:
         sim = Simulator(dtype=dtype, kernels="numba")
         sim.expval(c, Z(0) @ Z(2), x=rows, weights=weights)
+        many = np.linspace(0.0, 1.0, 16)[:, None]  # the SIMD-rows kernels: states, and Pauli sums directly
+        sim.statevector(c, x=many, weights=weights)
+        sim.expval(c, Z(0) @ Z(2), x=many, weights=weights)
         if gradients:
             sim.jacobian(c, Z(0) @ Z(2), x=rows, weights=weights)
         if not everything:
@@ -85,6 +88,8 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
         observable = Z(0) @ Z(2)  # the repeated-call lane: the same circuit and observable objects again
         sim.expval(c, observable, x=rows, weights=weights)
         sim.expval(c, observable, x=rows, weights=weights)
+        sim.expval(c, observable, x=many, weights=weights)  # the lane on many rows
+        sim.expval(c, observable, x=many, weights=weights)
         for n, batch in ((10, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
             big = Circuit(n)
             xs = big.inputs(1)

@@ -45,10 +45,15 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
     pauli_expvals_one_large,
     pauli_expvals_parallel,
     pauli_expvals_serial,
+    msize,
     rows_parallel,
     rows_serial,
     numba,
 )
+
+if numba is not None:
+    from qmlsim.simulators.fast.simd_rows import simd_expvals, simd_states
+from qmlsim.simulators.fast.simd_rows import SIMD_MAX_WIRES, SIMD_MIN_ROWS, simd_block_rows
 from qmlsim.simulators.program import Program
 from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION
 
@@ -328,6 +333,10 @@ class FastPlan:
         batch, n = x.shape[0], self.num_wires
         args = (self.ops, self.cdata, self.idata, self.sk, self.sv)
         reset = initial is None
+        if self.simd_rows(batch):
+            states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
+            simd_states(states, not reset, *args, x, weights, gen, *self._simd_args(batch))
+            return states
         if n <= self.chunk_bits:
             states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
             work = batch * (1 << n) * max(1, self.ops.shape[0])
@@ -354,6 +363,30 @@ class FastPlan:
         return states
 
     __call__ = states
+
+    # --- many rows of a small state: rows as the SIMD axis ----------------------------
+    def simd_rows(self, batch: int) -> bool:
+        """Whether ``batch`` rows run with the rows as the SIMD axis (:mod:`~qmlsim.simulators.fast.simd_rows`)."""
+        return self.num_wires <= SIMD_MAX_WIRES and batch >= SIMD_MIN_ROWS
+
+    def _simd_args(self, batch: int) -> tuple:
+        """``(block, msize, kmax, real dtype marker, parallel)`` of the SIMD-rows kernels for ``batch`` rows."""
+        itemsize = np.dtype(self.dtype).itemsize
+        block = simd_block_rows(self.num_wires, itemsize)
+        kmax = int(self.ops[:, F_K].max()) if self.ops.shape[0] else 1
+        work = batch * (1 << self.num_wires) * max(1, self.ops.shape[0])
+        parallel = batch > block and work >= PARALLEL_WORK
+        real = np.zeros(0, np.float32 if itemsize == 8 else np.float64)
+        return block, msize(self.ops), kmax, real, parallel
+
+    def direct_expvals(self, x: np.ndarray, weights: np.ndarray, packed: Any, num_observables: int) -> np.ndarray:
+        """``(batch, num_observables)`` Pauli-sum expectation values from ``|0...0>`` without forming the
+        states (for ``batch`` rows where :meth:`simd_rows` holds)."""
+        x, weights, gen = self.angle_inputs(x, weights)
+        out = np.zeros((x.shape[0], num_observables))
+        simd_expvals(1 << self.num_wires, self.ops, self.cdata, self.idata, self.sk, self.sv, x, weights, gen,
+                     *self._simd_args(x.shape[0]), *packed, out)
+        return out
 
     def pauli_observables(self, observables: Sequence[Observable]) -> Any:
         """Packed Pauli terms of ``observables``, or ``None`` if any has a Hermitian term."""

@@ -99,11 +99,17 @@ class SmallLane:
         rows = self._no_x if x is None else kernel_floats(x).reshape(-1, self.num_inputs)
         w = self._no_w if weights is None else kernel_floats(weights)
         plan = self.plan
+        batch = rows.shape[0]
+        if plan.simd_rows(batch):
+            # enough rows for the SIMD-rows kernels (no per-row interpreter); the same checks first
+            for name, values in (("x", rows), ("weights", w)):
+                if not np.isfinite(values).all():
+                    raise ValueError(f"{name} contains NaN or infinite values; clean the data before simulating")
+            return self._result(plan.direct_expvals(rows, w, self.packed, self.num_observables), single)
         if self.has_general_angles:
             rows, w, gen = plan.angle_inputs(rows, w)
         else:
             gen = self._no_gen
-        batch = rows.shape[0]
         states = np.empty((batch, 1 << plan.num_wires), plan.dtype)
         out = np.zeros((batch, self.num_observables))
         bad = _lane_expvals(states, plan.ops, plan.cdata, plan.idata, plan.sk, plan.sv, rows, w, gen, self.block,
@@ -111,5 +117,8 @@ class SmallLane:
         if bad:
             name = "x" if bad == 1 else "weights"
             raise ValueError(f"{name} contains NaN or infinite values; clean the data before simulating")
+        return self._result(out, single)
+
+    def _result(self, out: np.ndarray, single: bool) -> Any:
         values = out if self.is_list else out[:, 0]
         return values[0] if single else values
