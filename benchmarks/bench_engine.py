@@ -12,7 +12,8 @@ Cases:
   moves memory, often faster than a copy): the stricter reading, for information.
   ``qmlsim numba complex64`` has ratio = complex128 time / complex64 time.
 - ``small single call``: one 4-wire, 20-gate circuit, ``<Z0>``, one call per row of inputs.
-- ``small bulk``: the same circuit for many input rows in one call; seconds are per row.
+- ``small bulk``: the same circuit for many input rows in one call; seconds are per row (the ``rows``
+  suite, ``benchmarks/bench_rows.py``, sweeps 100 to 10,000 rows).
 - ``gradient``: ``<Z0>`` of angle encoding + ``hardware_efficient_ansatz(12, 8)``,
   Jacobian in the weights for 64 input rows.
 - ``jax compile``: first-call minus steady-state time of ``Simulator(backend="jax")``
@@ -322,7 +323,24 @@ def small_single_case(repeats: int, calls: int) -> list[dict]:
     return _rows("small single call (per call)", per_call, notes=notes)
 
 
-def small_bulk_case(rows: int, repeats: int) -> list[dict]:
+def _per_row_interpreter(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run with the SIMD-rows kernels switched off (the rows one by one, as before them)."""
+    from qmlsim.simulators.fast.plan import FastPlan
+
+    def run() -> Any:
+        original = FastPlan.simd_rows
+        FastPlan.simd_rows = lambda plan, batch: False  # type: ignore[method-assign]
+        try:
+            return fn()
+        finally:
+            FastPlan.simd_rows = original  # type: ignore[method-assign]
+
+    return run
+
+
+def small_bulk_case(rows: int, repeats: int, per_row: bool = False) -> list[dict]:
+    """The small circuit for ``rows`` input rows in one call; ``per_row`` adds ``qmlsim numba per-row``
+    (the SIMD-rows kernels switched off) to the same interleaved run."""
     from qmlsim.circuits import Z
     from qmlsim.simulators import Simulator
 
@@ -339,6 +357,10 @@ def small_bulk_case(rows: int, repeats: int) -> list[dict]:
     ):
         fns[name] = lambda sim=sim: np.asarray(sim.expval(c, Z(0), x=x, weights=w))
         scale[name] = rows
+    if per_row:
+        slow = Simulator(kernels="numba")
+        fns[f"{OURS} per-row"] = _per_row_interpreter(lambda: np.asarray(slow.expval(c, Z(0), x=x, weights=w)))
+        scale[f"{OURS} per-row"] = rows
     few = min(rows, 500)
     if _optional("qulacs") is not None:
         circ, qobs, state = _qulacs_small()
@@ -357,9 +379,9 @@ def small_bulk_case(rows: int, repeats: int) -> list[dict]:
         fns["lightning.qubit broadcast"] = lambda: lightning(small, w)
         scale["lightning.qubit broadcast"] = small.shape[0]
     times = _interleaved(fns, repeats)
-    per_row = {k: v / scale[k] for k, v in times.items()}
-    notes = {k: f"{int(scale[k])} rows timed" for k in per_row}
-    return _rows(f"small bulk {rows} rows (per row)", per_row, notes=notes)
+    per_row_times = {k: v / scale[k] for k, v in times.items()}
+    notes = {k: f"{int(scale[k])} rows timed" for k in per_row_times}
+    return _rows(f"small bulk {rows} rows (per row)", per_row_times, notes=notes)
 
 
 def gradient_case(rows: int, repeats: int) -> list[dict]:

@@ -1,6 +1,6 @@
 """Run qmlsim's benchmark suites and compare with peer simulators in one command.
 
-    python benchmarks/run.py [engine|kernels|qkan|pennylane|qiskit|qsp|cooling|distributed|ridgelet|qfwp|all] [--quick] [--threads 1,2] [--results-dir DIR]
+    python benchmarks/run.py [engine|rows|kernels|qkan|pennylane|qiskit|qsp|cooling|distributed|ridgelet|qfwp|all] [--quick] [--threads 1,2] [--results-dir DIR]
 
 Each suite is a module ``benchmarks/bench_<name>.py`` with ``run(quick: bool) -> list[dict]``;
 a row has ``case``, ``impl``, ``seconds`` and optionally ``ratio`` (as the suite defines
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the suites time the compiled kernels (see benchmarks/common.py)
 os.environ.setdefault("QMLSIM_COMPILE", "inline")
 RESULTS = ROOT / "benchmarks" / "results"
-SUITES = ("engine", "kernels", "qkan", "pennylane", "qiskit", "qsp", "cooling", "distributed", "ridgelet", "qfwp")
+SUITES = ("engine", "rows", "kernels", "qkan", "pennylane", "qiskit", "qsp", "cooling", "distributed", "ridgelet", "qfwp")
 VERSIONED = ("qmlsim", "numpy", "scipy", "jax", "numba", "qiskit", "qiskit-aer", "pennylane", "pennylane-lightning", "qulacs", "cupy")
 REQUIRED_KEYS = ("case", "impl", "seconds")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

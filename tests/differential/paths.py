@@ -216,6 +216,8 @@ class ExecutionPath:
         batch: rows per call.
         cost: relative cost; the long profile runs the path on one circuit in ``cost``.
         setup: extra set-up (monkeypatching) the path needs, given ``monkeypatch``.
+        min_rows: the path is reached only from this many rows per call: the long profile
+            (whose circuits carry 1-3 rows) gives it wide batches of its own.
     """
 
     name: str
@@ -231,6 +233,7 @@ class ExecutionPath:
     setup: Callable[[Any], None] | None = None
     long_wires: tuple[int, int] | None = None
     long_cost: int | None = None
+    min_rows: int = 1
 
     @property
     def long_range(self) -> tuple[int, int]:
@@ -333,17 +336,17 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
-                wires=(10, 11), ops=(64, 80), batch=32, cost=8,
+                wires=(10, 11), ops=(64, 80), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
                 Probe((f"{_FAST}:simd_states", f"{_FAST}:simd_expvals"), (_STEP,)), ("adjoint",),
-                wires=(1, 6), batch=16,
+                wires=(1, 6), batch=16, min_rows=8,
             ),
             ExecutionPath(
                 "numba-lane-simd", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),
                 Probe(("qmlsim.simulators.fast.single:SmallLane.expval",), ("qmlsim.simulators.fast.single:_lane_expvals",)),
-                wires=(1, 6), batch=16,
+                wires=(1, 6), batch=16, min_rows=8,
             ),
             ExecutionPath(
                 "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),

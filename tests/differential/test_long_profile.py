@@ -1,8 +1,9 @@
-"""The differential harness, long profile (slow): 10,000 random circuits, 1-18 wires, 1-80 ops.
+"""The differential harness, long profile (slow): 4,000 random circuits, 1-18 wires, 1-80 ops.
 
 Every circuit runs on every cheap path that takes its size, and one circuit in
 ``path.cost`` runs on the expensive ones (JAX compiles each new circuit; the PennyLane
-and Qiskit paths convert it); ``numba-rows-parallel`` draws its own wide batches. The
+and Qiskit paths convert it); paths reached only from many rows per call (``min_rows``:
+the parallel row driver, the SIMD-rows kernels) draw wide batches of their own. The
 references are computed once per circuit and shared by the paths. Set
 ``QMLSIM_DIFF_REPORT=DIR`` to keep per-chunk tallies (circuits and checks per path,
 worst error per check); ``python -m tests.differential.report DIR`` sums them up.
@@ -15,11 +16,15 @@ import pytest
 from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
 from tests.differential.paths import INITIAL, PATHS
 
-TOTAL_CIRCUITS = 10_000
-CHUNKS = 40
+# 4,000 circuits keep the CI's slow step within its budget on today's 2-core machines (about
+# 12 minutes on 2 workers; 10,000 took 30); the fast profile runs every path in the default run
+TOTAL_CIRCUITS = 4_000
+CHUNKS = 16
 PER_CHUNK = TOTAL_CIRCUITS // CHUNKS
 # one circuit in LARGE_EVERY has 13-18 wires (references there cost about a second)
 LARGE_EVERY = 200
+# wide-batch circuits per chunk for each path reached only from many rows (SIMD rows: 8+)
+WIDE_DRAWS = 5
 
 
 def _wires_for(index: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -60,7 +65,7 @@ def test_long_profile(chunk):
         n, length = case.circuit.num_wires, len(case.circuit.ops)
         for path in PATHS:
             lo, hi = path.long_range
-            if path.name == "numba-rows-parallel" or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
+            if path.min_rows > case.x.shape[0] or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
                 continue
             if not _takes(path, index):
                 continue
@@ -69,8 +74,13 @@ def test_long_profile(chunk):
             # start states (a Qiskit evolve per row for the reference) on one circuit in 8, like samples
             only = None if j % 8 == 2 else path.measures - {INITIAL}
             _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 8 == 1, methods=methods, only=only)
-    for path in PATHS:  # wide batches for the parallel row driver
-        if path.name == "numba-rows-parallel" and chunk % 2 == 0:
-            case = draw_case(7_000_000 + chunk, path.wires, path.ops, path.batch, mode=ANGLE_MODES[chunk % 6])
-            _run_on_path(path, case, tally)
+    for p, path in enumerate(PATHS):  # paths reached only from many rows: wide batches of their own
+        if path.min_rows <= 3:
+            continue
+        # the parallel row driver (10-11 wires, 32 rows) on every other chunk; the SIMD-rows paths on every chunk
+        draws = (chunk + 1) % 2 if path.name == "numba-rows-parallel" else WIDE_DRAWS
+        for d in range(draws):
+            seed = 7_000_000 + 1000 * p + WIDE_DRAWS * chunk + d
+            case = draw_case(seed, path.wires, path.ops, path.batch, mode=ANGLE_MODES[(chunk + d) % len(ANGLE_MODES)])
+            _run_on_path(path, case, tally, jacobians=d == 0, sample=d == 1)
     tally.write(f"long-{chunk:02d}")

@@ -66,7 +66,7 @@ if numba is not None:
         return grow[sk[slot, 1]]
 
     @njit(cache=True, inline="always")
-    def _build(code, t0, t1, t2, m):
+    def build_matrix(code, t0, t1, t2, m):
         """Matrix (dense, row-major) or diagonal of a parametric gate into ``m``."""
         if code == C_RX:
             c, s = np.cos(t0 / 2), np.sin(t0 / 2)
@@ -122,16 +122,16 @@ if numba is not None:
         """``d M / d angle_j`` into ``m``: half the matrix at the angle shifted by pi for
         Pauli-rotation-like angles; the masked matrix at a pi/2 shift for phase angles."""
         if code == C_P:
-            _build(code, t0 + np.pi / 2, t1, t2, m)
+            build_matrix(code, t0 + np.pi / 2, t1, t2, m)
             m[0] = 0.0
             return
         if code == C_U3 and j > 0:
             if j == 1:
-                _build(code, t0, t1 + np.pi / 2, t2, m)
+                build_matrix(code, t0, t1 + np.pi / 2, t2, m)
                 m[0] = 0.0
                 m[1] = 0.0
             else:
-                _build(code, t0, t1, t2 + np.pi / 2, m)
+                build_matrix(code, t0, t1, t2 + np.pi / 2, m)
                 m[0] = 0.0
                 m[2] = 0.0
             return
@@ -141,7 +141,7 @@ if numba is not None:
             t1 = t1 + np.pi
         else:
             t2 = t2 + np.pi
-        _build(code, t0, t1, t2, m)
+        build_matrix(code, t0, t1, t2, m)
         d = 2 if (code == C_RZ or code == C_P) else (4 if code == C_RZZ else (16 if (code == C_RXX or code == C_RYY) else 4))
         for i in range(d):
             m[i] = 0.5 * m[i]
@@ -500,7 +500,7 @@ if numba is not None:
             t0 = angle(slot, sk, sv, xrow, w, grow)
             t1 = angle(slot + 1, sk, sv, xrow, w, grow) if ns > 1 else 0.0
             t2 = angle(slot + 2, sk, sv, xrow, w, grow) if ns > 2 else 0.0
-            _build(code, t0, t1, t2, m)
+            build_matrix(code, t0, t1, t2, m)
         if (rec[F_ADJ] != 0) != inverse:
             adjoint_in_place(kind, d, m)
         return size
@@ -622,7 +622,7 @@ if numba is not None:
                     0, s.size >> chunk_bits)
 
     @njit(cache=True, inline="always")
-    def _parity(v):
+    def parity(v):
         v ^= v >> 32
         v ^= v >> 16
         v ^= v >> 8
@@ -639,12 +639,12 @@ if numba is not None:
             for i in range(start, stop):
                 a = s[i]
                 v = a.real * a.real + a.imag * a.imag
-                racc += -v if _parity(i & zmask) else v
+                racc += -v if parity(i & zmask) else v
             return racc + 0j
         acc = 0j
         for i in range(start, stop):
             v = np.conj(s[i ^ xmask]) * s[i]
-            acc += -v if _parity(i & zmask) else v
+            acc += -v if parity(i & zmask) else v
         return acc
 
     @njit(cache=True)

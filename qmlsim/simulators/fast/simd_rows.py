@@ -27,7 +27,6 @@ from qmlsim.simulators.fast.kernels import (
     S_CONST,
     S_GEN,
     S_X,
-    F_IOFF,
     F_K,
     F_KIND,
     F_OFF,
@@ -56,7 +55,7 @@ def simd_block_rows(num_wires: int, itemsize: int) -> int:
 if numba is not None:
     from numba import njit, prange
 
-    from qmlsim.simulators.fast.kernels import _build, _parity, adjoint_in_place, base_index, insert_zero, load, offsets
+    from qmlsim.simulators.fast.kernels import adjoint_in_place, base_index, build_matrix, insert_zero, load, offsets, parity
 
     @njit(cache=True, fastmath=True)
     def _row_angles(slot, sk, sv, x, w, gen, start, count, out):
@@ -86,7 +85,7 @@ if numba is not None:
                 _row_angles(slot + j, sk, sv, x, w, gen, start, count, angles[j])
             adjoint = rec[F_ADJ] != 0
             for b in range(count):
-                _build(code, angles[0, b], angles[1, b], angles[2, b], m)
+                build_matrix(code, angles[0, b], angles[1, b], angles[2, b], m)
                 if adjoint:
                     adjoint_in_place(kind, d, m)
                 for e in range(size):
@@ -308,7 +307,7 @@ if numba is not None:
             acc[:] = 0.0
             for i in range(re.shape[0]):
                 j = i ^ xmask
-                sign = -1.0 if _parity(i & zmask) else 1.0
+                sign = -1.0 if parity(i & zmask) else 1.0
                 for b in range(count):
                     zr = re[j, b] * re[i, b] + im[j, b] * im[i, b]
                     zi = re[j, b] * im[i, b] - im[j, b] * re[i, b]
