@@ -30,7 +30,7 @@ __all__ = ["Executor", "BaseExecutor", "EXECUTION_PATHS", "resolve_device"]
 EXECUTION_PATHS: dict[str, str] = {
     "numba-rows": "numba kernels, small states: rows simulated serially, op by op in cache",
     "numba-rows-parallel": "numba kernels, small states: row blocks in parallel (prange) above 2**21 updates",
-    "numba-rows-simd": "numba kernels, at least 8 rows of at most 6 wires: amplitudes x rows blocks, the rows as the SIMD axis",
+    "numba-rows-simd": "numba kernels, at least 8 rows of at most 10 wires: amplitudes x rows blocks, the rows as the SIMD axis",
     "numba-lane-simd": "repeated small expval calls with at least 8 rows: the SIMD-rows kernels, no per-row interpreter",
     "numba-blocked": "numba kernels, large states: cache-blocked gate groups (above chunk_bits wires)",
     "numba-lane": "repeated small expval calls: states, Pauli sums and the finiteness check in one numba call",

@@ -336,12 +336,12 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
-                wires=(10, 11), ops=(64, 80), batch=32, cost=8, min_rows=32,
+                wires=(11, 12), ops=(64, 80), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
                 Probe((f"{_FAST}:simd_states", f"{_FAST}:simd_expvals"), (_STEP,)), ("adjoint",),
-                wires=(1, 6), batch=16, min_rows=8,
+                wires=(1, 10), batch=16, min_rows=8,
             ),
             ExecutionPath(
                 "numba-lane-simd", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),

@@ -90,7 +90,7 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
         sim.expval(c, observable, x=rows, weights=weights)
         sim.expval(c, observable, x=many, weights=weights)  # the lane on many rows
         sim.expval(c, observable, x=many, weights=weights)
-        for n, batch in ((10, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
+        for n, batch in ((12, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
             big = Circuit(n)
             xs = big.inputs(1)
             for q in range(n):

@@ -40,16 +40,22 @@ from qmlsim.simulators.fast.kernels import (
 
 __all__ = ["SIMD_MAX_WIRES", "SIMD_MIN_ROWS", "simd_block_rows"]
 
-#: at most this many wires: a block of 2**n amplitudes x rows stays in the L1/L2 cache
-#: with enough rows for the vector units (measured in ``benchmarks/bench_engine.py``)
-SIMD_MAX_WIRES = 6
+#: at most this many wires. Measured per row on one thread, HEA with 3 layers and 2,048 rows:
+#: 4 wires 3.98 us -> 0.34 us, 6 wires 10.7 -> 1.9, 8 wires 23.2 -> 7.7, 10 wires 74.8 -> 43.2
+#: (``benchmarks/bench_rows.py`` has the suite; at 10 wires the gain is down to 1.7x)
+SIMD_MAX_WIRES = 10
 #: below this many rows a block is too narrow for the vector units: the row kernels run
 SIMD_MIN_ROWS = 8
 
 
 def simd_block_rows(num_wires: int, itemsize: int) -> int:
-    """Rows per block: about 64 KiB of amplitudes (``re`` and ``im``), at least 8 and at most 512."""
-    return int(min(512, max(8, (65536 // itemsize) >> num_wires)))
+    """Rows per block: about 1 MiB of amplitudes (``re`` and ``im``), at least 16 and at most 512.
+
+    Wider blocks measured faster up to 512 rows although they leave the L1 cache (the
+    row loops stream), and slower beyond about 1 MiB (4 wires: 128 rows 375 ns per row,
+    512 rows 337; 8 wires: 256 rows 7.7 us, 512 rows 9.0 us).
+    """
+    return int(min(512, max(16, ((1 << 20) // itemsize) >> num_wires)))
 
 
 if numba is not None:
@@ -101,13 +107,10 @@ if numba is not None:
                     mi[e, b] = m[e].imag
             return size
         size = load(rec, False, cdata, sk, sv, x[start], w, gen[start], m)
-        # the 1-target and diagonal kernels read a shared operator from column 0 only
-        width = count if (rec[F_KIND] == K_DENSE and rec[F_K] > 1) else 1
+        # an operator shared by every row is read from column 0 only
         for e in range(size):
-            vr, vi = m[e].real, m[e].imag
-            for b in range(width):
-                mr[e, b] = vr
-                mi[e, b] = vi
+            mr[e, 0] = m[e].real
+            mi[e, 0] = m[e].imag
         return size
 
     @njit(cache=True, fastmath=True)
@@ -188,7 +191,9 @@ if numba is not None:
     @njit(cache=True, fastmath=True)
     def _generic(re, im, rec, kind, perm, cmask, mr, mi, tr, ti, count):
         """Any ``k``-target dense or permutation operator: gather the ``2**k`` amplitudes of each
-        group into ``tr, ti``, write back the operator applied to them."""
+        group into ``tr, ti``, write back the operator applied to them. The entries are per row
+        (column ``b``) for a row-dependent op, else shared (column 0)."""
+        wide = 1 if rec[F_ROWDEP] != 0 else 0
         k = rec[F_K]
         d = 1 << k
         offs, sorted_pos = offsets(rec, k)
@@ -213,8 +218,9 @@ if numba is not None:
                 for c in range(d):
                     e = a * d + c
                     for b in range(count):
-                        re[row, b] += mr[e, b] * tr[c, b] - mi[e, b] * ti[c, b]
-                        im[row, b] += mr[e, b] * ti[c, b] + mi[e, b] * tr[c, b]
+                        er, ei = mr[e, b * wide], mi[e, b * wide]
+                        re[row, b] += er * tr[c, b] - ei * ti[c, b]
+                        im[row, b] += er * ti[c, b] + ei * tr[c, b]
 
     @njit(cache=True)
     def _apply(re, im, rec, idata, mr, mi, tr, ti, count):
