@@ -42,6 +42,11 @@ if numba is not None:
         return 0
 
 
+def _same(given: Any, kept: Observable) -> bool:
+    """``given`` is the kept observable or an equal one (a loop that builds ``Z(0)`` anew each call)."""
+    return given is kept or (isinstance(given, Observable) and given == kept)
+
+
 class SmallLane:
     """Cached arguments of one (circuit, observables) pair for repeated expectation values (final class).
 
@@ -72,15 +77,16 @@ class SmallLane:
         self._no_w = np.zeros(0)
 
     def matches(self, circuit: Circuit, observables: Any, x: Any, weights: Any) -> bool:
-        """Whether this lane may run the call: same objects, float64 arrays of the right shapes."""
+        """Whether this lane may run the call: the same circuit object, equal observables, float64 arrays of the right shapes."""
         if circuit is not self.circuit or circuit.key is not self.key:
             return False
         if self.is_list:
             if not isinstance(observables, (list, tuple)) or len(observables) != self.num_observables:
                 return False
-            if any(a is not b for a, b in zip(observables, self.observables)):
+            # equal observables give equal results: a loop that builds Z(0) anew each call still matches
+            if not all(_same(a, b) for a, b in zip(observables, self.observables)):
                 return False
-        elif observables is not self.observables:
+        elif not _same(observables, self.observables):
             return False
         if x is None:
             if self.num_inputs:
