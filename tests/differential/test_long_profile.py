@@ -1,4 +1,4 @@
-"""The differential harness, long profile (slow): 4,000 random circuits, 1-18 wires, 1-80 ops.
+"""The differential harness, long profile (slow): 2,000 random circuits, 1-18 wires, 1-80 ops.
 
 Every circuit runs on every cheap path that takes its size, and one circuit in
 ``path.cost`` runs on the expensive ones (JAX compiles each new circuit; the PennyLane
@@ -16,10 +16,12 @@ import pytest
 from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
 from tests.differential.paths import INITIAL, PATHS
 
-# 4,000 circuits keep the CI's slow step within its budget on today's 2-core machines (about
-# 12 minutes on 2 workers; 10,000 took 30); the fast profile runs every path in the default run
-TOTAL_CIRCUITS = 4_000
-CHUNKS = 16
+# 2,000 circuits keep the CI's slow step within its budget on today's 2-core machines: a chunk
+# of 250 takes 170-220 s on each of 2 busy workers, so 8 chunks take about 15 minutes (4,000
+# took about 30 minutes on 2026-12-07; 10,000 took 16.6 on 2026-11-28's faster machines); the
+# fast profile runs every path in the default run
+TOTAL_CIRCUITS = 2_000
+CHUNKS = 8
 PER_CHUNK = TOTAL_CIRCUITS // CHUNKS
 # one circuit in LARGE_EVERY has 13-18 wires (references there cost about a second)
 LARGE_EVERY = 200
