@@ -270,3 +270,16 @@ def test_round_trip_with_split_parameters_restores_inputs_and_weights():
     foreign.rx(Parameter("theta"), 0)
     with pytest.raises(ValueError, match='parameters="inputs"'):
         from_qiskit(foreign, parameters="split")
+
+
+def test_hermitian_terms_keep_their_small_pauli_components():
+    """SparsePauliOp.from_operator drops terms below rtol = 1e-5 by default; the export keeps them
+    (the differential harness found a dropped 8.9e-6 term moving an expectation value by 1e-6)."""
+    zz = np.diag([1.0, -1.0, -1.0, 1.0]).astype(complex)
+    xz = np.kron(np.array([[0, 1], [1, 0]]), np.diag([1.0, -1.0])).astype(complex)
+    matrix = zz + 8.9e-6 * xz + 3e-10 * np.eye(4)
+    exported = to_qiskit_observable(0.5 * Hermitian(matrix, (0, 1)), 2)
+    assert isinstance(exported, SparsePauliOp)
+    # qiskit's qubit 0 is wire 0: its matrix is the wire-ordered one with the bit order reversed
+    expected = 0.5 * matrix.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
+    np.testing.assert_allclose(exported.to_matrix(), expected, atol=1e-15)
