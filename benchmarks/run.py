@@ -1,6 +1,6 @@
 """Run qmlsim's benchmark suites and compare with peer simulators in one command.
 
-    python benchmarks/run.py [engine|rows|kernels|qkan|pennylane|qiskit|qsp|cooling|distributed|ridgelet|qfwp|all] [--quick] [--threads 1,2] [--results-dir DIR]
+    python benchmarks/run.py [engine|sweep|rows|kernels|qkan|pennylane|qiskit|qsp|cooling|distributed|ridgelet|qfwp|all] [--quick] [--threads 1,2] [--results-dir DIR]
 
 Each suite is a module ``benchmarks/bench_<name>.py`` with ``run(quick: bool) -> list[dict]``;
 a row has ``case``, ``impl``, ``seconds`` and optionally ``ratio`` (as the suite defines
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the suites time the compiled kernels (see benchmarks/common.py)
 os.environ.setdefault("QMLSIM_COMPILE", "inline")
 RESULTS = ROOT / "benchmarks" / "results"
-SUITES = ("engine", "rows", "kernels", "qkan", "pennylane", "qiskit", "qsp", "cooling", "distributed", "ridgelet", "qfwp")
+SUITES = ("engine", "sweep", "rows", "kernels", "qkan", "pennylane", "qiskit", "qsp", "cooling", "distributed", "ridgelet", "qfwp")
 VERSIONED = ("qmlsim", "numpy", "scipy", "jax", "numba", "qiskit", "qiskit-aer", "pennylane", "pennylane-lightning", "qulacs", "cupy")
 REQUIRED_KEYS = ("case", "impl", "seconds")
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -170,6 +170,12 @@ README_BEGIN, README_END = "<!-- results: begin (python benchmarks/run.py --upda
 HEADLINES = (
     # (label, snapshot, case, qmlsim impl, peer impls in order of preference)
     ("26-wire RX + CNOT ladder, per gate", "engine-{t}threads.json", "large n=26 (per gate)", "qmlsim numba",
+     ("lightning.qubit", "qulacs", "aer statevector")),
+    ("18-wire RX + CNOT ladder, per gate", "sweep-{t}threads.json", "ladder n=18 (per gate)", "qmlsim numba",
+     ("lightning.qubit", "qulacs", "aer statevector")),
+    ("20-wire hardware-efficient layer (RY, RZ, CZ), per gate", "sweep-{t}threads.json", "hea n=20 (per gate)",
+     "qmlsim numba", ("lightning.qubit", "qulacs", "aer statevector")),
+    ("20-wire QFT, per gate", "sweep-{t}threads.json", "qft n=20 (per gate)", "qmlsim numba",
      ("lightning.qubit", "qulacs", "aer statevector")),
     ("one 4-wire 20-gate circuit, one call", "engine-{t}threads.json", "small single call (per call)", "qmlsim numba",
      ("qulacs", "default.qubit + jax.jit", "lightning.qubit")),

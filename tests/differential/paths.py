@@ -99,8 +99,9 @@ class BlockedPlan:
         from qmlsim.simulators.program import compile_circuit  # noqa: PLC0415
 
         program = compile_circuit(circuit, self._sim.backend, self.dtype)
-        # one wire outside each block; a block still holds the widest op (4 wires) above its run bits
-        return FastPlan(program, chunk_bits=circuit.num_wires - 1, run_bits=2)
+        # one wire outside each block; a block still holds the widest op (4 wires) above its run bits;
+        # the interleaved groups, not the split layout
+        return FastPlan(program, chunk_bits=circuit.num_wires - 1, run_bits=2, split_wires=circuit.num_wires + 1)
 
     @staticmethod
     def _rows(circuit: Circuit, x: Any) -> np.ndarray:
@@ -121,6 +122,24 @@ class BlockedPlan:
 
         return adjoint_jacobian(self._plan(circuit), list(observables), self._rows(circuit, x),
                                 self._w(circuit, weights), argnum)
+
+
+class SplitPlan(BlockedPlan):
+    """The split layout forced on small states with two chunks per pass (``split_bits = num_wires - 1``);
+    with ``parallel``, the chunks of each pass in parallel."""
+
+    def __init__(self, dtype: str, parallel: bool = False):
+        super().__init__(dtype)
+        self.parallel = parallel
+
+    def _plan(self, circuit: Circuit) -> Any:
+        from qmlsim.simulators.fast import FastPlan  # noqa: PLC0415
+        from qmlsim.simulators.program import compile_circuit  # noqa: PLC0415
+
+        program = compile_circuit(circuit, self._sim.backend, self.dtype)
+        n = circuit.num_wires
+        # a pass leaves split_bits - SPECTATORS = n - 5 positions to its ops: at least the widest op (4 wires)
+        return FastPlan(program, split_wires=1, split_bits=n - 1, parallel_work=0 if self.parallel else 1 << 62)
 
 
 class RepeatedCall:
@@ -331,12 +350,30 @@ def _paths() -> list[ExecutionPath]:
         paths += [
             ExecutionPath(
                 "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
-                Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 15),
+                Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 11),
             ),
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
-                wires=(11, 12), ops=(64, 80), batch=32, cost=8, min_rows=32,
+                wires=(11, 11), ops=(64, 80), batch=32, cost=8, min_rows=32,
+            ),
+            ExecutionPath(
+                "numba-split", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
+                Probe((f"{_FAST}:split_rows",), (_STEP, f"{_FAST}:rows_serial")), ("adjoint",),
+                wires=(12, 12), long_wires=(12, 16), cost=4,
+            ),
+            ExecutionPath(
+                "numba-split-chunks", dtype, lambda d=dtype: SplitPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
+                Probe((f"{_FAST}:split_rows",)), ("adjoint",), wires=(9, 10), long_wires=(9, 14),
+            ),
+            ExecutionPath(
+                "numba-split-chunks-parallel", dtype, lambda d=dtype: SplitPlan(d, parallel=True),
+                frozenset({STATE, INITIAL}), Probe((f"{_FAST}:split_chunks_parallel",)), wires=(9, 10), batch=1,
+            ),
+            ExecutionPath(
+                "numba-split-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
+                frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:split_rows_parallel",), (_STEP,)),
+                wires=(12, 12), ops=(64, 80), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,

@@ -10,7 +10,10 @@ then runs every gate of every row:
   interpreter while it sits in cache; rows run in parallel (``prange``) when there is
   enough work. No per-gate Python dispatch, which is what makes single calls cost
   microseconds and bulk rows a fraction of one.
-* large states: gates are grouped so that each group touches at most ``chunk_bits``
+* states of 12 wires and more: the split layout (:mod:`~qmlsim.simulators.fast.split`):
+  passes over chunks held as separate real and imaginary arrays, with bits permuted so
+  every gate works on long contiguous runs that LLVM vectorises.
+* large states whose ops are too wide for a split pass: gates are grouped so that each group touches at most ``chunk_bits``
   bit positions (the lowest ``run_bits`` positions always included); a group is applied
   in one pass over memory: every chunk of ``2**chunk_bits`` amplitudes is gathered
   (contiguous runs), all the group's gates are applied to it in cache, and it is
@@ -51,9 +54,9 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
     Args:
         dtypes: the state dtypes to prepare.
         gradients: also prepare the adjoint-gradient kernels.
-        everything: also the kernels of large states (cache-blocked groups, 20 wires),
-            parallel row blocks and the repeated-call lane: what the background build of
-            :mod:`qmlsim.simulators.fast.background` compiles.
+        everything: also the kernels of large states (the split layout; the interleaved
+            cache-blocked groups), parallel row blocks and the repeated-call lane: what the
+            background build of :mod:`qmlsim.simulators.fast.background` compiles.
 
     Returns:
         Seconds taken (0 if numba is missing).
@@ -90,7 +93,9 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
         sim.expval(c, observable, x=rows, weights=weights)
         sim.expval(c, observable, x=many, weights=weights)  # the lane on many rows
         sim.expval(c, observable, x=many, weights=weights)
-        for n, batch in ((12, 256), (17, 1), (20, 1)):  # parallel row blocks; cache-blocked groups, serial and parallel
+        # parallel row blocks; the split layout: one state, rows in parallel, two chunks per pass (serial
+        # on one thread, else in parallel); the interleaved cache-blocked groups (ops wider than a split pass)
+        for n, batch in ((11, 256), (12, 1), (12, 256), (17, 1)):
             big = Circuit(n)
             xs = big.inputs(1)
             for q in range(n):
@@ -98,4 +103,7 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
             for q in range(n - 1):
                 big.cx(q, q + 1)
             sim.expval(big, Z(0) @ Z(n - 1) + 0.5 * X(1), x=np.full((batch, 1), 0.3))
+        wide = Circuit(17).h(0)
+        wide.compose(Circuit(1).x(0).controlled(14), list(range(2, 17)))
+        sim.statevector(wide)
     return time.perf_counter() - start

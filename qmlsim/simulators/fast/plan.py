@@ -53,6 +53,8 @@ from qmlsim.simulators.fast.kernels import (  # the record layout and kernels
 
 if numba is not None:
     from qmlsim.simulators.fast.simd_rows import simd_expvals, simd_states
+    from qmlsim.simulators.fast.split import split_chunks_parallel, split_rows, split_rows_parallel
+from qmlsim.simulators.fast.split import SPECTATORS, SPLIT_MIN_WIRES, split_bits as split_bits_for
 from qmlsim.simulators.fast.simd_rows import SIMD_MAX_WIRES, SIMD_MIN_ROWS, simd_block_rows
 from qmlsim.simulators.program import Program
 from qmlsim.simulators.steps import KIND_DIAGONAL, KIND_PERMUTATION
@@ -111,6 +113,17 @@ def _positions(wires: Sequence[int], num_wires: int) -> list[int]:
 
 
 @dataclass(frozen=True, eq=False)
+class _SplitPasses:
+    """Passes of the split layout (:mod:`~qmlsim.simulators.fast.split`), packed for ``split_states``."""
+
+    ops: np.ndarray
+    bounds: np.ndarray
+    nonlocal_pos: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class _Group:
     """Ops applied together in one pass over a large state."""
 
@@ -125,10 +138,23 @@ class FastPlan:
     Attributes:
         program: the source program.
         ops: ``(num_ops, NFIELDS)`` int64 op records.
-        chunk_bits: amplitudes per cache block are ``2**chunk_bits``.
+        chunk_bits: amplitudes per cache block of the interleaved groups are ``2**chunk_bits``.
+        split_wires: one state of at least this many wires runs in the split layout
+            (:mod:`~qmlsim.simulators.fast.split`; default ``SPLIT_MIN_WIRES``).
+        split_bits: amplitudes per chunk of a split-layout pass are ``2**split_bits``.
+        parallel_work: the split layout runs rows, or the chunks of one state, in parallel from
+            this many amplitude-gate updates (a test forces it lower).
     """
 
-    def __init__(self, program: Program, chunk_bits: int | None = None, run_bits: int = 9):
+    def __init__(
+        self,
+        program: Program,
+        chunk_bits: int | None = None,
+        run_bits: int = 9,
+        split_wires: int | None = None,
+        split_bits: int | None = None,
+        parallel_work: int = PARALLEL_WORK,
+    ):
         if program.backend.name != "numpy":
             raise Unsupported("the numba kernels run NumPy states only")
         self.program = program
@@ -142,6 +168,11 @@ class FastPlan:
         self._pack_angles()
         self._pack_ops()
         self._groups: list[_Group] | None = None
+        # one state from this many wires takes the split layout (a test forces it lower)
+        self.split_wires = SPLIT_MIN_WIRES if split_wires is None else split_wires
+        self.split_bits = split_bits if split_bits is not None else split_bits_for(itemsize)
+        self.parallel_work = parallel_work
+        self._split: _SplitPasses | bool | None = None
         self._observables: dict[Any, Any] = {}
         if n > self.chunk_bits:
             self.groups()
@@ -238,33 +269,18 @@ class FastPlan:
         return pos | {p for p in range(self.num_wires) if cmask >> p & 1}
 
     def groups(self) -> list[_Group]:
-        """Ops grouped so each group touches at most ``chunk_bits`` positions (the low ``run_bits`` always).
-
-        An op joins the current group if its positions fit and no op skipped before it
-        shares a wire with it (so moving it earlier does not change the result).
-        """
+        """Ops grouped so each group touches at most ``chunk_bits`` positions (the low ``run_bits`` always)."""
         if self._groups is not None:
             return self._groups
-        cb, rb = self.chunk_bits, self.run_bits
-        free = cb - rb
-        pending = list(range(self.ops.shape[0]))
-        touched = [self._touched(self.ops[i]) for i in pending]
+        rb, free = self.run_bits, self.chunk_bits - self.run_bits
+
+        def high(positions: set[int]) -> set[int]:
+            return {p for p in positions if p >= rb}
+
         groups = []
-        while pending:
-            high: set[int] = set()
-            taken, skipped, blocked = [], [], set()
-            for i in pending:
-                need = {p for p in touched[i] if p >= rb}
-                if len(need) > free:
-                    raise Unsupported("an op touches more wires than a cache block holds")
-                if not (touched[i] & blocked) and len(high | need) <= free:
-                    high |= need
-                    taken.append(i)
-                else:
-                    skipped.append(i)
-                    blocked |= touched[i]
-            pending = skipped
-            groups.append(self._make_group(taken, high))
+        for taken in self._greedy(lambda used, need: len(high(used | need)) <= free):
+            used = set().union(*(self._touched(self.ops[i]) for i in taken))
+            groups.append(self._make_group(taken, high(used)))
         self._groups = groups
         return groups
 
@@ -289,6 +305,99 @@ class FastPlan:
         )
         nonlocal_pos = np.array([q for q in range(n) if q not in local], np.int64)
         return _Group(ops.reshape(len(indices), NFIELDS), nonlocal_pos, runs)
+
+    def _greedy(self, fits: Any) -> list[list[int]]:
+        """Op indices in passes: an op joins the current pass if ``fits(positions so far, its positions)``
+        and no op skipped before it shares a wire with it (so moving it earlier does not change the result)."""
+        pending = list(range(self.ops.shape[0]))
+        touched = [self._touched(self.ops[i]) for i in pending]
+        passes = []
+        while pending:
+            used: set[int] = set()
+            taken, skipped, blocked = [], [], set()
+            for i in pending:
+                if not (touched[i] & blocked) and fits(used, touched[i]):
+                    used |= touched[i]
+                    taken.append(i)
+                else:
+                    skipped.append(i)
+                    blocked |= touched[i]
+            if not taken:
+                raise Unsupported("an op touches more wires than a pass holds")
+            pending = skipped
+            passes.append(taken)
+        return passes
+
+    def split_passes(self) -> _SplitPasses | None:
+        """The passes of the split layout, or ``None`` when an op touches more positions than a
+        pass leaves free (``min(num_wires, split_bits) - SPECTATORS``)."""
+        if self._split is None:
+            try:
+                self._split = self._pack_split()
+            except Unsupported:
+                self._split = False
+        return self._split or None
+
+    def _pack_split(self) -> _SplitPasses:
+        n = self.num_wires
+        bits = min(n, self.split_bits)
+        cap = bits - SPECTATORS
+        if cap < 1:
+            raise Unsupported("too few wires for the split layout")
+        records, bounds, nonlocal_rows, highs, lows = [], [], [], [], []
+        for taken in self._greedy(lambda used, need: len(used | need) <= cap):
+            used = set().union(*(self._touched(self.ops[i]) for i in taken))
+            local = set(used)
+            p = 0
+            while len(local) < bits:  # fill with the lowest free positions: the longest contiguous reads
+                local.add(p)
+                p += 1
+            # untouched positions take the lowest local bits (the lowest SPECTATORS of them are the
+            # spectators): the ops' runs are as long as the pass allows
+            order = sorted(local - used) + sorted(used)
+            where = {g: i for i, g in enumerate(order)}
+            ops = self.ops[taken].copy()
+            for rec in ops:
+                k = int(rec[F_K])
+                rec[F_POS : F_POS + k] = [where[int(q)] for q in rec[F_POS : F_POS + k]]
+                cmask = int(rec[F_CMASK])
+                rec[F_CMASK] = sum(1 << where[q] for q in range(n) if cmask >> q & 1)
+            start = sum(len(r) for r in records)
+            records.append(ops)
+            bounds.append((start, start + len(taken)))
+            nonlocal_rows.append([q for q in range(n) if q not in local])
+            h = np.arange(1 << (bits - SPECTATORS), dtype=np.int64)
+            highs.append(sum(((h >> j) & 1) << order[SPECTATORS + j] for j in range(bits - SPECTATORS)))
+            t = np.arange(1 << SPECTATORS, dtype=np.int64)
+            lows.append(sum(((t >> j) & 1) << order[j] for j in range(SPECTATORS)))
+        return _SplitPasses(
+            np.concatenate(records or [np.zeros((0, NFIELDS), np.int64)]).reshape(-1, NFIELDS),
+            np.array(bounds, np.int64).reshape(-1, 2),
+            np.array(nonlocal_rows, np.int64).reshape(len(bounds), n - bits),
+            np.array(highs, np.int64).reshape(len(bounds), 1 << (bits - SPECTATORS)),
+            np.array(lows, np.int64).reshape(len(bounds), 1 << SPECTATORS),
+        )
+
+    def takes_split(self, batch: int) -> bool:
+        """Whether ``batch`` rows run in the split layout (:mod:`~qmlsim.simulators.fast.split`)."""
+        return self.num_wires >= self.split_wires and not self.simd_rows(batch) and self.split_passes() is not None
+
+    def _split_states(self, states: np.ndarray, reset: bool, x: np.ndarray, weights: np.ndarray, gen: np.ndarray) -> None:
+        split = self.split_passes()
+        batch, n = states.shape[0], self.num_wires
+        threads = numba.get_num_threads()
+        chunks = 1 << split.nonlocal_pos.shape[1]
+        work = (1 << n) * max(1, self.ops.shape[0])
+        real = np.zeros(0, np.float32 if np.dtype(self.dtype).itemsize == 8 else np.float64)
+        kmax = int(self.ops[:, F_K].max()) if self.ops.shape[0] else 1
+        args = (states, reset, split.ops, split.bounds, split.nonlocal_pos, split.high, split.low, self.cdata, self.idata,
+                self.sk, self.sv, x, weights, gen, real, msize(self.ops), kmax)
+        if threads > 1 and batch > 1 and batch * work >= self.parallel_work:
+            split_rows_parallel(*args)
+        elif threads > 1 and chunks > 1 and work >= self.parallel_work:
+            split_chunks_parallel(*args, min(chunks, threads))
+        else:
+            split_rows(*args)
 
     # --- running ---------------------------------------------------------------------
     @property
@@ -336,6 +445,10 @@ class FastPlan:
         if self.simd_rows(batch):
             states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
             simd_states(states, not reset, *args, x, weights, gen, *self._simd_args(batch))
+            return states
+        if self.takes_split(batch):
+            states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
+            self._split_states(states, reset, x, weights, gen)
             return states
         if n <= self.chunk_bits:
             states = np.empty((batch, 1 << n), self.dtype) if reset else np.array(initial, self.dtype, order="C")
