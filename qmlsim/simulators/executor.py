@@ -28,12 +28,12 @@ __all__ = ["Executor", "BaseExecutor", "EXECUTION_PATHS", "resolve_device"]
 #: harness (``tests/differential/paths.py``) registers each name and fails while one is
 #: missing: a new path (fusion, a kernel family, a distributed executor) is added here and there.
 EXECUTION_PATHS: dict[str, str] = {
-    "numba-rows": "numba kernels, small states (up to 11 wires): rows simulated serially, op by op in cache",
+    "numba-rows": "numba kernels, small states (up to 12 wires): rows simulated serially, op by op in cache",
     "numba-rows-parallel": "numba kernels, small states: row blocks in parallel (prange) above 2**21 updates",
     "numba-rows-simd": "numba kernels, at least 8 rows of at most 10 wires: amplitudes x rows blocks, the rows as the SIMD axis",
     "numba-lane-simd": "repeated small expval calls with at least 8 rows: the SIMD-rows kernels, no per-row interpreter",
     "numba-blocked": "numba kernels, interleaved cache-blocked gate groups (a plan built with split_wires above its width)",
-    "numba-split": "numba kernels, one state of at least 12 wires: passes over chunks in the split (real, imaginary) layout",
+    "numba-split": "numba kernels, one state of at least 13 wires: passes over chunks in the split (real, imaginary) layout",
     "numba-split-chunks": "the split layout with several chunks per pass (above split_bits wires), one after another",
     "numba-split-chunks-parallel": "the split layout with the chunks of each pass in parallel (one large state, 2**21 updates)",
     "numba-split-rows-parallel": "the split layout with the rows in parallel (prange) above 2**21 updates",

@@ -350,17 +350,17 @@ def _paths() -> list[ExecutionPath]:
         paths += [
             ExecutionPath(
                 "numba-rows", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
-                Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 11),
+                Probe((f"{_FAST}:rows_serial",), (_STEP,)), ("adjoint",), wires=(1, 10), long_wires=(1, 12),
             ),
             ExecutionPath(
                 "numba-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:rows_parallel",), (_STEP,)),
-                wires=(11, 11), ops=(64, 80), batch=32, cost=8, min_rows=32,
+                wires=(11, 12), ops=(64, 80), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-split", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
                 Probe((f"{_FAST}:split_rows",), (_STEP, f"{_FAST}:rows_serial")), ("adjoint",),
-                wires=(12, 12), long_wires=(12, 16), cost=4,
+                wires=(13, 13), long_wires=(13, 16), cost=4,
             ),
             ExecutionPath(
                 "numba-split-chunks", dtype, lambda d=dtype: SplitPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
@@ -373,7 +373,7 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-split-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:split_rows_parallel",), (_STEP,)),
-                wires=(12, 12), ops=(64, 80), batch=32, cost=8, min_rows=32,
+                wires=(13, 13), ops=(64, 80), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,

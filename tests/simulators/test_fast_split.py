@@ -3,7 +3,7 @@
 Every gate of the table, alone and under an extra control, is placed so that each of its
 wires visits every wire of the register; the state goes through the split-layout passes
 (:mod:`qmlsim.simulators.fast.split`) and is compared with Qiskit's ``Statevector`` of
-the same gates (``tests/reference.py``): at 12 wires, where the layout is the default, and
+the same gates (``tests/reference.py``): at 13 wires, where the layout is the default, and
 at 9 wires with two chunks per pass (forced), from ``|0...0>`` and from random start
 states, in both dtypes, for batches of rows. A spy proves the layout ran.
 """
@@ -132,12 +132,13 @@ def test_passes_keep_spectators_free_and_respect_order():
 
 
 def test_an_op_wider_than_a_pass_falls_back_to_the_interleaved_kernels():
-    c = Circuit(12)
+    n = SPLIT_MIN_WIRES
+    c = Circuit(n)
     c.h(0)
-    for q in range(1, 12):
+    for q in range(1, n):
         c.cx(0, q)
-    wide = Circuit(1).x(0).controlled(9)  # 10 positions, more than a pass of 12 wires leaves free (8)
-    c.compose(wide, list(range(2, 12)))
+    wide = Circuit(1).x(0).controlled(n - SPECTATORS)  # more positions than a pass leaves free (n - SPECTATORS)
+    c.compose(wide, list(range(n - SPECTATORS + 1)))
     plan = fast.FastPlan(compile_circuit(c, get_backend("numpy"), "complex128"))
     assert plan.split_passes() is None and not plan.takes_split(1)
     np.testing.assert_allclose(plan.states(np.zeros((1, 0)), np.zeros(0))[0], ref.qiskit_statevector(c, None, None), atol=1e-12)

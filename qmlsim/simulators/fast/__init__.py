@@ -10,7 +10,7 @@ then runs every gate of every row:
   interpreter while it sits in cache; rows run in parallel (``prange``) when there is
   enough work. No per-gate Python dispatch, which is what makes single calls cost
   microseconds and bulk rows a fraction of one.
-* states of 12 wires and more: the split layout (:mod:`~qmlsim.simulators.fast.split`):
+* states of 13 wires and more: the split layout (:mod:`~qmlsim.simulators.fast.split`):
   passes over chunks held as separate real and imaginary arrays, with bits permuted so
   every gate works on long contiguous runs that LLVM vectorises.
 * large states whose ops are too wide for a split pass: gates are grouped so that each group touches at most ``chunk_bits``
@@ -95,7 +95,7 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
         sim.expval(c, observable, x=many, weights=weights)
         # parallel row blocks; the split layout: one state, rows in parallel, two chunks per pass (serial
         # on one thread, else in parallel); the interleaved cache-blocked groups (ops wider than a split pass)
-        for n, batch in ((11, 256), (12, 1), (12, 256), (17, 1)):
+        for n, batch in ((11, 256), (13, 1), (13, 256), (17, 1)):
             big = Circuit(n)
             xs = big.inputs(1)
             for q in range(n):

@@ -112,9 +112,28 @@ def _positions(wires: Sequence[int], num_wires: int) -> list[int]:
     return [num_wires - 1 - w for w in wires]
 
 
+_SCRATCH: dict[tuple, np.ndarray] = {}
+
+
+def scratch(shape: tuple[int, ...], dtype: Any, slot: int) -> np.ndarray:
+    """A reusable work array of ``shape`` and ``dtype`` (contents undefined), one per ``slot``.
+
+    The kernels run under the GIL, so one process never uses the same array twice at once.
+    Why: a fresh megabyte is 256 new pages, and each first touch is a page fault, which on
+    this project's virtual machines cost more than the work on the page (measured: a split
+    pass over 2**16 amplitudes 650 us with new buffers, about 200 us with reused ones).
+    Only the latest shape per ``(dtype, slot)`` is kept.
+    """
+    key = (np.dtype(dtype).str, slot)
+    array = _SCRATCH.get(key)
+    if array is None or array.shape != shape:
+        array = _SCRATCH[key] = np.empty(shape, dtype)
+    return array
+
+
 @dataclass(frozen=True, eq=False)
 class _SplitPasses:
-    """Passes of the split layout (:mod:`~qmlsim.simulators.fast.split`), packed for ``split_states``."""
+    """Passes of the split layout (:mod:`~qmlsim.simulators.fast.split`), packed for its drivers (see ``split_rows``)."""
 
     ops: np.ndarray
     bounds: np.ndarray
@@ -366,16 +385,21 @@ class FastPlan:
             records.append(ops)
             bounds.append((start, start + len(taken)))
             nonlocal_rows.append([q for q in range(n) if q not in local])
+            # gather tables: local index (h << SPECTATORS) | t holds global offset high[0, h] | low[0, t];
+            # the rows h are sorted by their global offset, so that the 2**SPECTATORS read streams of the
+            # gather walk the state forwards (in local order they jumped by whole pages: 5 ns per amplitude)
             h = np.arange(1 << (bits - SPECTATORS), dtype=np.int64)
-            highs.append(sum(((h >> j) & 1) << order[SPECTATORS + j] for j in range(bits - SPECTATORS)))
             t = np.arange(1 << SPECTATORS, dtype=np.int64)
-            lows.append(sum(((t >> j) & 1) << order[j] for j in range(SPECTATORS)))
+            ghigh = sum(((h >> j) & 1) << order[SPECTATORS + j] for j in range(bits - SPECTATORS))
+            rows = np.argsort(ghigh, kind="stable")
+            highs.append([ghigh[rows], rows << SPECTATORS])
+            lows.append([sum(((t >> j) & 1) << order[j] for j in range(SPECTATORS)), t])
         return _SplitPasses(
             np.concatenate(records or [np.zeros((0, NFIELDS), np.int64)]).reshape(-1, NFIELDS),
             np.array(bounds, np.int64).reshape(-1, 2),
             np.array(nonlocal_rows, np.int64).reshape(len(bounds), n - bits),
-            np.array(highs, np.int64).reshape(len(bounds), 1 << (bits - SPECTATORS)),
-            np.array(lows, np.int64).reshape(len(bounds), 1 << SPECTATORS),
+            np.array(highs, np.int64).reshape(len(bounds), 2, 1 << (bits - SPECTATORS)),
+            np.array(lows, np.int64).reshape(len(bounds), 2, 1 << SPECTATORS),
         )
 
     def takes_split(self, batch: int) -> bool:
@@ -388,16 +412,18 @@ class FastPlan:
         threads = numba.get_num_threads()
         chunks = 1 << split.nonlocal_pos.shape[1]
         work = (1 << n) * max(1, self.ops.shape[0])
-        real = np.zeros(0, np.float32 if np.dtype(self.dtype).itemsize == 8 else np.float64)
         kmax = int(self.ops[:, F_K].max()) if self.ops.shape[0] else 1
-        args = (states, reset, split.ops, split.bounds, split.nonlocal_pos, split.high, split.low, self.cdata, self.idata,
-                self.sk, self.sv, x, weights, gen, real, msize(self.ops), kmax)
+        head = (states, reset, split.ops, split.bounds, split.nonlocal_pos, split.high, split.low, self.cdata, self.idata,
+                self.sk, self.sv, x, weights, gen)
         if threads > 1 and batch > 1 and batch * work >= self.parallel_work:
-            split_rows_parallel(*args)
+            driver, workers = split_rows_parallel, threads
         elif threads > 1 and chunks > 1 and work >= self.parallel_work:
-            split_chunks_parallel(*args, min(chunks, threads))
+            driver, workers = split_chunks_parallel, min(chunks, threads)
         else:
-            split_rows(*args)
+            driver, workers = split_rows, 1
+        real = np.float32 if np.dtype(self.dtype).itemsize == 8 else np.float64
+        size = split.high.shape[2] * split.low.shape[2]
+        driver(*head, scratch((workers, size), real, 0), scratch((workers, size), real, 1), msize(self.ops), kmax)
 
     # --- running ---------------------------------------------------------------------
     @property

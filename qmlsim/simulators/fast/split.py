@@ -1,4 +1,4 @@
-"""One state of 11 to 26 wires in the split layout: real and imaginary parts in two arrays.
+"""One state of 13 or more wires in the split layout: real and imaginary parts in two arrays.
 
 The interleaved ``complex128`` layout leaves LLVM little to vectorise: a complex
 product needs the real and imaginary parts of one amplitude swapped inside a vector,
@@ -33,10 +33,10 @@ __all__ = ["SPECTATORS", "SPLIT_MIN_WIRES", "PIECE"]
 #: (measured per gate, one thread, layered RX + CNOT at 14-18 wires: 3 spectator bits 0.49-0.54 ns
 #: per amplitude, 4 bits 0.43-0.51, 5 bits 0.38-0.52 but more passes at 12 and 20 wires)
 SPECTATORS = 4
-#: from this many wires a single state takes the split layout (measured per gate on one thread,
-#: 4 layers of RX + CNOT ladder: 11 wires 1.12 -> 1.02 ns per amplitude, about even, 12 wires
-#: 0.92 -> 0.74, 14 wires 0.88 -> 0.51; RY, RZ + CZ layers at 14 wires 1.27 -> 0.48)
-SPLIT_MIN_WIRES = 12
+#: from this many wires a single state takes the split layout (measured per call on one thread, one
+#: layer of each benchmark family, interleaved path / split: 12 wires 0.86-1.26x, a loss on the
+#: RX + CNOT ladder and random gates; 13 wires 1.02-1.67x; 16-20 wires 1.14-2.07x)
+SPLIT_MIN_WIRES = 13
 def split_bits(itemsize: int) -> int:
     """Amplitudes per chunk of a pass are ``2**split_bits``: the two real arrays take 1 MiB, half a
     core's L2 cache here (measured at 18-20 wires: 1 MiB 0.43-0.52 ns per amplitude and gate, 512 KiB 0.45-0.56)."""
@@ -192,78 +192,94 @@ if numba is not None:
             _apply(re, im, rec, idata, mr, mi, special, tr, ti)
 
     @njit(cache=True)
-    def _chunks(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, high, low, start, stop, real, msize, kmax):
-        """Chunks ``start..stop-1`` of one pass: gather (bits permuted), all ops, scatter back."""
-        nlow = low.size
-        re = np.empty(high.size * nlow, real.dtype)
-        im = np.empty(high.size * nlow, real.dtype)
+    def _chunks(s, ops, cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos, high, low, start, stop, re, im, msize, kmax,
+                fresh):
+        """Chunks ``start..stop-1`` of one pass: gather (bits permuted) into ``re, im``, all ops, scatter back.
+        ``fresh``: the state is ``|0...0>`` (the first pass of a reset row): the chunks are filled, not read."""
+        nlow = low.shape[1]
+        global_high, local_high, global_low = high[0], high[1], low[0]
         m = np.empty(msize, np.complex128)
-        mr = np.empty(msize, real.dtype)
-        mi = np.empty(msize, real.dtype)
+        mr = np.empty(msize, re.dtype)
+        mi = np.empty(msize, re.dtype)
         special = np.empty(64, np.int64)
-        tr = np.empty((1 << kmax, PIECE), real.dtype)
-        ti = np.empty((1 << kmax, PIECE), real.dtype)
+        tr = np.empty((1 << kmax, PIECE), re.dtype)
+        ti = np.empty((1 << kmax, PIECE), re.dtype)
         for c in range(start, stop):
             base = 0
             for q in range(nonlocal_pos.size):
                 if (c >> q) & 1:
                     base |= 1 << nonlocal_pos[q]
-            for h in range(high.size):
-                g = base | high[h]
-                for t in range(nlow):
-                    v = s[g | low[t]]
-                    re[h * nlow + t] = v.real
-                    im[h * nlow + t] = v.imag
+            if fresh:
+                re[:] = 0.0
+                im[:] = 0.0
+                if base == 0:
+                    re[0] = 1.0  # global index 0 is local index 0 in every layout
+            else:
+                # rows of the permuted layout in the state's order: the read streams walk forwards
+                for h in range(global_high.size):
+                    g, lh = base | global_high[h], local_high[h]
+                    rr, ri = re[lh : lh + nlow], im[lh : lh + nlow]
+                    for t in range(nlow):
+                        v = s[g | global_low[t]]
+                        rr[t] = v.real
+                        ri[t] = v.imag
             _run_ops(re, im, ops, cdata, idata, sk, sv, xrow, w, grow, m, mr, mi, special, tr, ti)
-            for h in range(high.size):
-                g = base | high[h]
+            for h in range(global_high.size):
+                g, lh = base | global_high[h], local_high[h]
+                rr, ri = re[lh : lh + nlow], im[lh : lh + nlow]
                 for t in range(nlow):
-                    s[g | low[t]] = re[h * nlow + t] + 1j * im[h * nlow + t]
+                    s[g | global_low[t]] = complex(rr[t], ri[t])
 
     @njit(cache=True)
-    def _row(s, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, xrow, w, grow, real, msize, kmax):
+    def _row(s, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, xrow, w, grow, re, im, msize, kmax):
         """Every pass on one state, serially. Pass ``q`` is ``ops[bounds[q, 0]:bounds[q, 1]]`` with its
         non-local positions ``nonlocal_pos[q]`` and gather tables ``high[q]``, ``low[q]``."""
-        if reset:
+        if reset and bounds.shape[0] == 0:
             s[:] = 0
             s[0] = 1
         for q in range(bounds.shape[0]):
             _chunks(s, ops[bounds[q, 0] : bounds[q, 1]], cdata, idata, sk, sv, xrow, w, grow, nonlocal_pos[q], high[q],
-                    low[q], 0, 1 << nonlocal_pos.shape[1], real, msize, kmax)
+                    low[q], 0, 1 << nonlocal_pos.shape[1], re, im, msize, kmax, reset and q == 0)
 
     @njit(cache=True)
-    def split_rows(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, real, msize, kmax):
+    def split_rows(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, re, im, msize, kmax):
         """Final states of every row of ``states`` ``(batch, 2**n)`` (read as start states unless ``reset``),
         one row after another.
 
         Pass ``q`` runs ``ops[bounds[q, 0]:bounds[q, 1]]`` (local positions) on the chunks given by the
-        positions ``nonlocal_pos[q]``, gathered by the tables ``high[q]`` and ``low[q]`` (local index
-        ``h * low.shape[1] + t`` holds the amplitude at ``chunk base | high[q, h] | low[q, t]``).
+        positions ``nonlocal_pos[q]``, gathered by the tables ``high[q]`` ``(2, H)`` and ``low[q]`` ``(2, L)``:
+        the amplitude at ``chunk base | high[q, 0, h] | low[q, 0, t]`` goes to local index
+        ``high[q, 1, h] | low[q, 1, t]``.
+        ``re, im`` ``(workers, 2**bits)``: the chunk buffers (row 0 here; one row per thread or part in
+        the parallel drivers), allocated by the caller once: fresh pages cost a fault each, which
+        measured more than the gather itself.
         """
         for b in range(states.shape[0]):
             _row(states[b], reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x[b], w, gen[b],
-                 real, msize, kmax)
+                 re[0], im[0], msize, kmax)
 
     @njit(cache=True, parallel=True)
-    def split_rows_parallel(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, real,
+    def split_rows_parallel(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, re, im,
                             msize, kmax):
-        """:func:`split_rows` with the rows in parallel."""
+        """:func:`split_rows` with the rows in parallel (buffer row = the thread's id)."""
         for b in prange(states.shape[0]):
+            worker = numba.get_thread_id()
             _row(states[b], reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x[b], w, gen[b],
-                 real, msize, kmax)
+                 re[worker], im[worker], msize, kmax)
 
     @njit(cache=True, parallel=True)
-    def split_chunks_parallel(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, real,
-                              msize, kmax, parts):
-        """:func:`split_rows` with the chunks of each pass in ``parts`` parallel parts (one large state)."""
+    def split_chunks_parallel(states, reset, ops, bounds, nonlocal_pos, high, low, cdata, idata, sk, sv, x, w, gen, re,
+                              im, msize, kmax):
+        """:func:`split_rows` with the chunks of each pass split into ``re.shape[0]`` parallel parts (one large state)."""
         nchunks = 1 << nonlocal_pos.shape[1]
+        parts = re.shape[0]
         for b in range(states.shape[0]):
             s = states[b]
-            if reset:
+            if reset and bounds.shape[0] == 0:
                 s[:] = 0
                 s[0] = 1
             for q in range(bounds.shape[0]):
                 pass_ops = ops[bounds[q, 0] : bounds[q, 1]]
                 for t in prange(parts):
                     _chunks(s, pass_ops, cdata, idata, sk, sv, x[b], w, gen[b], nonlocal_pos[q], high[q], low[q],
-                            t * nchunks // parts, (t + 1) * nchunks // parts, real, msize, kmax)
+                            t * nchunks // parts, (t + 1) * nchunks // parts, re[t], im[t], msize, kmax, reset and q == 0)
