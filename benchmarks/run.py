@@ -169,7 +169,7 @@ README = ROOT / "README.md"
 README_BEGIN, README_END = "<!-- results: begin (python benchmarks/run.py --update-readme) -->", "<!-- results: end -->"
 HEADLINES = (
     # (label, snapshot, case, qmlsim impl, peer impls in order of preference)
-    ("26-wire RX + CNOT ladder, per gate", "engine-{t}threads.json", "large n=26 (per gate)", "qmlsim numba",
+    ("26-wire RX + CNOT ladder, per gate", "sweep-{t}threads.json", "ladder n=26 (per gate)", "qmlsim numba",
      ("lightning.qubit", "qulacs", "aer statevector")),
     ("18-wire RX + CNOT ladder, per gate", "sweep-{t}threads.json", "ladder n=18 (per gate)", "qmlsim numba",
      ("lightning.qubit", "qulacs", "aer statevector")),
