@@ -141,6 +141,18 @@ class SplitPlan(BlockedPlan):
         # a pass leaves split_bits - SPECTATORS = n - 5 positions to its ops: at least the widest op (4 wires)
         return FastPlan(program, split_wires=1, split_bits=n - 1, parallel_work=0 if self.parallel else 1 << 62)
 
+    def statevector(self, circuit: Circuit, x: Any = None, weights: Any = None, initial_state: Any = None) -> np.ndarray:
+        if not self.parallel:
+            return super().statevector(circuit, x, weights, initial_state)
+        # one row per call: several rows would run in parallel row by row instead of chunk by chunk
+        rows = self._rows(circuit, x)
+        start = None if initial_state is None else np.broadcast_to(initial_state, (rows.shape[0], 2**circuit.num_wires))
+        plan = self._plan(circuit)
+        return np.concatenate([
+            plan.states(rows[b : b + 1], self._w(circuit, weights), None if start is None else start[b : b + 1])
+            for b in range(rows.shape[0])
+        ])
+
 
 class RepeatedCall:
     """The small-state lane: the second ``expval`` with the same circuit and observables objects."""
@@ -360,11 +372,11 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-split", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
                 Probe((f"{_FAST}:split_rows",), (_STEP, f"{_FAST}:rows_serial")), ("adjoint",),
-                wires=(13, 13), long_wires=(13, 16), cost=4,
+                wires=(13, 13), long_wires=(13, 15), cost=4,
             ),
             ExecutionPath(
                 "numba-split-chunks", dtype, lambda d=dtype: SplitPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
-                Probe((f"{_FAST}:split_rows",)), ("adjoint",), wires=(9, 10), long_wires=(9, 14),
+                Probe((f"{_FAST}:split_rows",)), ("adjoint",), wires=(9, 10), long_wires=(9, 13),
             ),
             ExecutionPath(
                 "numba-split-chunks-parallel", dtype, lambda d=dtype: SplitPlan(d, parallel=True),
