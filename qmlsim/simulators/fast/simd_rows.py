@@ -32,7 +32,6 @@ from qmlsim.simulators.fast.kernels import (
     F_OFF,
     F_POS,
     F_ROWDEP,
-    K_DENSE,
     K_DIAG,
     K_PERM,
     numba,
