@@ -407,6 +407,7 @@ def random_circuit(
     num_weights: int = 3,
     blocks: bool = True,
     angle: Callable[[np.random.Generator, int, int], ex.Expr] | None = None,
+    haar: bool = True,
 ) -> Any:
     """A random circuit over ``gates`` (all of qmlsim's by default) with random angle expressions.
 
@@ -423,6 +424,8 @@ def random_circuit(
         num_inputs: input features declared.
         num_weights: weights declared up front (blocks add their own).
         blocks: whether to add controlled/inverted sub-circuits.
+        haar: whether user matrices may be Haar-random (else permutation matrices only,
+            so a circuit of real gates stays real).
         angle: ``angle(rng, num_inputs, num_weights) -> Expr`` draws each gate angle;
             default :func:`random_expression` (mixed inputs, weights and constants).
     """
@@ -440,14 +443,15 @@ def random_circuit(
         if roll < 0.08:
             k = min(num_wires, int(rng.integers(1, 3)))
             wires = rng.choice(num_wires, k, replace=False).tolist()
-            if rng.random() < 0.5:
+            if haar and rng.random() < 0.5:
                 c.unitary(random_unitary(2**k, rng), wires)
             else:  # a permutation matrix: the engine runs it with its permutation kernel
                 c.unitary(np.eye(2**k)[:, rng.permutation(2**k)], wires)
         elif blocks and roll < 0.16 and num_wires >= 2:
             k_ctrl = int(rng.integers(1, min(2, num_wires - 1) + 1))
             m = int(rng.integers(1, min(2, num_wires - k_ctrl) + 1))
-            inner = random_circuit(rng, m, 3, gates=names, num_inputs=num_inputs, num_weights=2, blocks=False, angle=angle)
+            inner = random_circuit(rng, m, 3, gates=names, num_inputs=num_inputs, num_weights=2, blocks=False, angle=angle,
+                                   haar=haar)
             block = inner.inverse() if rng.random() < 0.5 else inner
             if rng.random() < 0.7:
                 block = block.controlled(k_ctrl)

@@ -42,7 +42,9 @@ EXECUTION_PATHS: dict[str, str] = {
     "chunked": "any Simulator call split into memory-bounded chunks of rows",
     "jax-unrolled": "JAX backend, programs up to SCAN_THRESHOLD steps, jitted gate by gate (up to 20 wires the "
     "constant prefix and runs of constant permutations are folded on the host)",
-    "jax-scan": "JAX backend, longer programs as one lax.scan over op tables",
+    "jax-layers": "JAX backend, runs of one-wire gates applied as one lax.scan layer (one pass per wire)",
+    "jax-real": "JAX backend, circuits of real gates from |0...0> run in real arithmetic",
+    "jax-scan": "JAX backend, longer programs (after folding) as one lax.scan over op tables",
     "cupy-standin": "CuPy backend (run on CPU through a NumPy stand-in module in the tests)",
     "custatevec-standin": "CuPy backend with cuStateVec apply_matrix (a stand-in library in the tests)",
     "jax-bridge": "jax_expval: a NumPy simulator inside JAX code, custom VJP from adjoint sweeps",

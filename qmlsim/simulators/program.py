@@ -16,7 +16,9 @@ by circuit structure, backend and dtype (compile once, run many).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -45,6 +47,17 @@ SCAN_THRESHOLD = 48
 # traced programs on at most this many wires fold their constant parts (Program._fused):
 # the index map of a fused permutation is 2**n integers
 FUSE_MAX_WIRES = 20
+# in traced programs, a run of one-wire gates on at least this many wires, and this share
+# of all wires, becomes one layer (jax_scan.apply_wire_layer: one pass per wire of the state)
+LAYER_MIN_WIRES = 2
+LAYER_FRACTION = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class WireLayer:
+    """A run of consecutive one-wire, uncontrolled steps (their positions, in order), run as one layer."""
+
+    positions: tuple[int, ...]
 
 
 class Program:
@@ -87,6 +100,7 @@ class Program:
         self._angle_fn = compile_expressions(self.angles)
         real = np.float64 if self.dtype == np.complex128 else np.float32
         self.real_dtype = real
+        self.real_operators = all(_real_step(step) for step in self.steps)
         self._compiled: dict[Any, Callable] = {}
 
     def function(self, key: Any, build: Callable[[], Callable]) -> Callable:
@@ -110,6 +124,11 @@ class Program:
             for s in self.steps
         ]
 
+    def _real_parts(self, operators: list) -> list:
+        """The real parts of :meth:`operators` (exact when :attr:`real_operators` is true)."""
+        xp = self.backend.xp
+        return [op if s.kind == KIND_PERMUTATION else xp.real(op) for s, op in zip(self.steps, operators)]
+
     def initial_state(self, batch: int) -> Any:
         return kernels.zero_state(batch, self.num_wires, self.backend.xp, self.dtype)
 
@@ -129,10 +148,16 @@ class Program:
         """Final states ``(batch, 2, ..., 2)`` for inputs ``x`` ``(batch, num_inputs)``, from ``|0...0>``
         or from ``initial`` ``(batch, 2**num_wires)``."""
         batch = x.shape[0] if batch is None else batch
-        if self.backend.traceable and len(self.steps) > SCAN_THRESHOLD:
-            return jax_scan.run_scan(self, x, weights, batch, initial)
-        if self.backend.traceable and self.num_wires <= FUSE_MAX_WIRES:
-            return self._run_fused(x, weights, batch, initial)
+        if self.backend.traceable:
+            # long programs scan; folding can bring one back under the threshold (a deep
+            # layered ansatz is a few items per layer)
+            fold = self.num_wires <= FUSE_MAX_WIRES and len(self.steps) <= 8 * SCAN_THRESHOLD
+            if fold and len(self._fused[2]) + (0 if initial is None else self._fused[1]) <= SCAN_THRESHOLD:
+                return self._run_fused(x, weights, batch, initial)
+            if len(self.steps) > SCAN_THRESHOLD:
+                return jax_scan.run_scan(self, x, weights, batch, initial)
+            if fold:
+                return self._run_fused(x, weights, batch, initial)
         state = self.initial_state(batch) if initial is None else initial.reshape((batch,) + (2,) * self.num_wires)
         return self.evolve(state, self.operators(self.angle_values(x, weights)))
 
@@ -143,10 +168,11 @@ class Program:
         Why: XLA on CPU pays a few microseconds per operation, and a small circuit is many
         small operations. The state after the leading run of constant steps (from
         ``|0...0>``) is computed once, and every run of consecutive constant permutation
-        steps (CNOT bricks, SWAP networks, modular arithmetic) becomes one gather.
+        steps (CNOT bricks, SWAP networks, modular arithmetic) becomes one gather. Each run
+        of one-wire gates on enough wires becomes a :class:`WireLayer`.
 
         Returns ``(prefix state (2**n,) or None, steps it covers, items)``; an item is a step
-        index, or an index map ``(2**n,)`` with ``new[j] = old[map[j]]``.
+        index, an index map ``(2**n,)`` with ``new[j] = old[map[j]]``, or a :class:`WireLayer`.
         """
         numpy_backend = get_backend("numpy")
         shape = (1,) + (2,) * self.num_wires
@@ -184,28 +210,103 @@ class Program:
             flush()
             items.append(position)
         flush()
-        return prefix, covered, items
+        return prefix, covered, self._layers(items)
+
+    def _layers(self, items: list) -> list:
+        """``items`` with each wide enough run of one-wire step positions made a :class:`WireLayer`."""
+        least = max(LAYER_MIN_WIRES, math.ceil(LAYER_FRACTION * self.num_wires))
+        out: list = []
+        pending: list[int] = []
+
+        def flush() -> None:
+            if len({self.steps[p].targets[0] for p in pending}) >= least:
+                out.append(WireLayer(tuple(pending)))
+            else:
+                out.extend(pending)
+            pending.clear()
+
+        for item in items:
+            if not isinstance(item, np.ndarray) and len(self.steps[item].targets) == 1 and not self.steps[item].controls:
+                pending.append(item)
+                continue
+            flush()
+            out.append(item)
+        flush()
+        return out
+
+    def _apply_layer(self, state: Any, layer: WireLayer, operators: list, batch: int) -> Any:
+        """A :class:`WireLayer` on a traced state: each wire's gates multiplied into one matrix, then one pass per wire."""
+        xp = self.backend.xp
+        eye = np.eye(2)
+        per_wire: list[Any] = [None] * self.num_wires
+        for position in layer.positions:
+            step, operator = self.steps[position], operators[position]
+            if step.kind == KIND_PERMUTATION:
+                matrix = xp.asarray(eye[list(operator)], dtype=state.dtype)
+            elif step.kind == KIND_DIAGONAL:
+                matrix = operator[..., :, None] * xp.asarray(eye, dtype=state.dtype)
+            else:
+                matrix = operator
+            wire = step.targets[0]
+            before = per_wire[wire]
+            # 2 x 2 products as broadcast sums: they fuse with the angle arithmetic (no matmul call)
+            per_wire[wire] = matrix if before is None else (matrix[..., :, :, None] * before[..., None, :, :]).sum(axis=-2)
+        shape = (batch, 2, 2)
+        matrices = xp.stack(
+            [xp.broadcast_to(xp.asarray(eye if m is None else m, dtype=state.dtype), shape) for m in per_wire]
+        )
+        return jax_scan.apply_wire_layer(state.reshape(batch, -1), matrices).reshape(state.shape)
 
     def _run_fused(self, x: Any, weights: Any, batch: int, initial: Any) -> Any:
         xp = self.backend.xp
         prefix, covered, items = self._fused
         shape = (batch,) + (2,) * self.num_wires
+        # a circuit of real gates from |0...0> keeps real amplitudes: run it in real arithmetic
+        # (XLA on CPU does real products 1.5-2x faster than complex ones) and convert at the end
+        real = initial is None and self.real_operators
+        dtype = self.real_dtype if real else self.dtype
         if initial is None and prefix is not None:
-            state = xp.broadcast_to(xp.asarray(prefix, dtype=self.dtype), (batch, prefix.size)).reshape(shape)
+            start = np.real(prefix) if real else prefix
+            state = xp.broadcast_to(xp.asarray(start, dtype=dtype), (batch, prefix.size)).reshape(shape)
         else:
-            state = self.initial_state(batch) if initial is None else initial.reshape(shape)
+            state = kernels.zero_state(batch, self.num_wires, xp, dtype) if initial is None else initial.reshape(shape)
             items = list(range(covered)) + items if covered else items
         operators = self.operators(self.angle_values(x, weights))
+        if real:
+            operators = self._real_parts(operators)
         for item in items:
             if isinstance(item, np.ndarray):
                 state = xp.take(state.reshape(batch, -1), xp.asarray(item), axis=1).reshape(shape)
+            elif isinstance(item, WireLayer):
+                state = self._apply_layer(state, item, operators, batch)
             else:
                 state = apply_step(state, self.steps[item], operators[item], self.backend)
-        return state
+        return state.astype(self.dtype) if real else state
 
     def angle_gradients(self, symbols: list[Symbol]) -> Callable:
         """Function ``(x, w, xp) -> [[d angle_k / d symbol_j for j] for k]``: scalars, ``(batch,)`` or ``None`` (zero)."""
         return _angle_gradient_fn(self.angles, tuple(symbols))
+
+
+def _real_step(step: Step) -> bool:
+    """Whether a step's operator is real for every real angle (so real states stay real)."""
+    if step.kind == KIND_PERMUTATION:
+        return True
+    if step.gate is None:
+        return not np.iscomplexobj(step.constant) or not np.any(np.imag(np.asarray(step.constant)))
+    return _real_gate(step.gate.name)
+
+
+@functools.lru_cache(maxsize=None)
+def _real_gate(name: str) -> bool:
+    """Whether a gate's matrix is real at every angle (checked at three generic angle sets)."""
+    gate = GATES[name]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        values = list(rng.uniform(-np.pi, np.pi, gate.num_params))
+        if np.any(np.imag(np.asarray(gate.matrix(values, np, np.complex128)))):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=256)

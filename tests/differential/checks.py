@@ -86,13 +86,15 @@ class Case:
 
 
 def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: int, mode: str | None = None,
-              hermitian: bool = True) -> Case:
-    """A random circuit with ``wires[0]..wires[1]`` wires and ``ops[0]..ops[1]`` ops."""
+              hermitian: bool = True, gates: tuple[str, ...] | None = None) -> Case:
+    """A random circuit with ``wires[0]..wires[1]`` wires and ``ops[0]..ops[1]`` ops (of ``gates``
+    and permutation matrices only, when ``gates`` is given)."""
     rng = np.random.default_rng(seed)
     mode = ANGLE_MODES[int(rng.integers(len(ANGLE_MODES)))] if mode is None else mode
     n = int(rng.integers(wires[0], wires[1] + 1))
     target = int(rng.integers(ops[0], ops[1] + 1))
-    drawn = ref.random_circuit(rng, n, target, num_inputs=2, num_weights=2, angle=_angle_drawer(mode))
+    drawn = ref.random_circuit(rng, n, target, gates=gates, num_inputs=2, num_weights=2, angle=_angle_drawer(mode),
+                               haar=gates is None)
     c = Circuit(n)
     c.inputs(drawn.num_inputs)
     c.weights(drawn.num_weights)

@@ -249,6 +249,8 @@ class ExecutionPath:
         setup: extra set-up (monkeypatching) the path needs, given ``monkeypatch``.
         min_rows: the path is reached only from this many rows per call: the long profile
             (whose circuits carry 1-3 rows) gives it wide batches of its own.
+        gates: the path is reached only by circuits of these gates (and permutation
+            matrices): its cases are drawn from them, in the long profile too.
     """
 
     name: str
@@ -265,6 +267,7 @@ class ExecutionPath:
     long_wires: tuple[int, int] | None = None
     long_cost: int | None = None
     min_rows: int = 1
+    gates: tuple[str, ...] | None = None
 
     @property
     def long_range(self) -> tuple[int, int]:
@@ -350,6 +353,25 @@ def _pennylane_device(dtype: str) -> Any:
 
 _FAST = "qmlsim.simulators.fast.plan"
 _SCAN = "qmlsim.simulators.jax_scan:run_scan"
+_LAYER = "qmlsim.simulators.jax_scan:apply_wire_layer"
+# gates whose matrices are real at every angle: circuits of them run in real arithmetic on JAX
+REAL_GATES = ("i", "x", "z", "h", "ry", "cx", "cz", "ch", "swap", "cry", "ccx", "cswap")
+
+
+def _layer_every_run(monkeypatch: Any) -> None:
+    """Every run of one-wire gates becomes a layer (fresh program cache: layers are decided at compile)."""
+    from qmlsim.simulators import program  # noqa: PLC0415
+
+    monkeypatch.setattr(program, "LAYER_MIN_WIRES", 1)
+    monkeypatch.setattr(program, "LAYER_FRACTION", 0.0)
+    monkeypatch.setattr(program, "_PROGRAMS", {})
+
+
+def _scan_always(monkeypatch: Any) -> None:
+    """Programs above the scan threshold scan even when folding would bring them under it."""
+    from qmlsim.simulators import program  # noqa: PLC0415
+
+    monkeypatch.setattr(program, "FUSE_MAX_WIRES", 0)
 _STEP = "qmlsim.simulators.program:apply_step"
 _SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
 _BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
@@ -416,13 +438,23 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "jax-unrolled", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
-                Probe((_STEP,), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
+                Probe((_STEP, _LAYER), (_SCAN,)), ("backprop", *_SIM_GRADS), ops=(1, SCAN_THRESHOLD), cost=10,
                 long_wires=(1, 14), long_cost=150,
+            ),
+            ExecutionPath(
+                "jax-layers", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
+                Probe((_LAYER,), (_SCAN,)), ("backprop",), ops=(1, SCAN_THRESHOLD), cost=10, long_cost=150,
+                setup=_layer_every_run,
+            ),
+            ExecutionPath(
+                "jax-real", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
+                Probe(("qmlsim.simulators.program:Program._real_parts",), (_SCAN,)), ("backprop",),
+                ops=(1, SCAN_THRESHOLD), cost=10, long_cost=150, gates=REAL_GATES,
             ),
             ExecutionPath(
                 "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
                 Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 80), cost=10,
-                long_wires=(1, 14), long_cost=150,
+                long_wires=(1, 14), long_cost=150, setup=_scan_always,
             ),
             ExecutionPath(
                 "cupy-standin", dtype, lambda d=dtype: _cupy_simulator(d), _SIM,

@@ -29,7 +29,7 @@ def test_path_matches_references(key, monkeypatch):
     base = zlib.crc32(key.encode()) % 10**6
     for i in range(count):
         # constant-angle circuits first: the class of bug a threshold hides
-        case = draw_case(base + i, path.wires, path.ops, path.batch, mode=ANGLE_MODES[i % len(ANGLE_MODES)])
+        case = draw_case(base + i, path.wires, path.ops, path.batch, mode=ANGLE_MODES[i % len(ANGLE_MODES)], gates=path.gates)
         # expensive paths (JAX compiles every new circuit) take one gradient method here;
         # the long profile (test_long_profile.py) runs all of them
         methods = path.jacobian_methods[:1] if path.cost >= 10 else None

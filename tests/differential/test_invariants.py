@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import pytest
 
-from qmlsim.circuits import Circuit, Observable, Z
+from qmlsim.circuits import Circuit, Observable
 from qmlsim.simulators import Simulator
 from tests.differential.checks import ATOL, _angle_drawer, draw_case
 from tests.differential.paths import EXPVAL, PATH_KEYS, PROBS, STATE, by_key, host
@@ -57,7 +57,7 @@ def test_circuit_then_inverse_is_identity(key, monkeypatch):
     counter = path.enter(monkeypatch)
     seed = zlib.crc32(key.encode()) % 10**6
     lo, hi = path.ops
-    case = draw_case(seed, path.wires, ((lo + 1) // 2, max((lo + 1) // 2, hi // 2)), path.batch, mode="mixed")
+    case = draw_case(seed, path.wires, ((lo + 1) // 2, max((lo + 1) // 2, hi // 2)), path.batch, mode="mixed", gates=path.gates)
     c = case.circuit.copy()
     c.compose(case.circuit.inverse())  # shares the inputs, appends the inverse's weights
     assert c.num_weights == 2 * case.circuit.num_weights
@@ -73,7 +73,7 @@ def test_results_do_not_depend_on_batch_size_or_chunking(key, monkeypatch):
     path = by_key(key)
     path.enter(monkeypatch)
     seed = zlib.crc32(key.encode()) % 10**6 + 7
-    case = draw_case(seed, path.wires, path.ops, max(path.batch, 4), mode="nonaffine")
+    case = draw_case(seed, path.wires, path.ops, max(path.batch, 4), mode="nonaffine", gates=path.gates)
     executor = path.make()
     c, x, w = case.circuit, case.x, case.weights
     obs = [o for o in case.observables]

@@ -67,7 +67,7 @@ def test_long_profile(chunk):
         n, length = case.circuit.num_wires, len(case.circuit.ops)
         for path in PATHS:
             lo, hi = path.long_range
-            if path.min_rows > case.x.shape[0] or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
+            if path.gates is not None or path.min_rows > case.x.shape[0] or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
                 continue
             if not _takes(path, index):
                 continue
@@ -77,12 +77,14 @@ def test_long_profile(chunk):
             only = None if j % 8 == 2 else path.measures - {INITIAL}
             _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 8 == 1, methods=methods, only=only)
     for p, path in enumerate(PATHS):  # paths reached only from many rows: wide batches of their own
-        if path.min_rows <= 3:
+        if path.min_rows <= 3 and path.gates is None:
             continue
         # the parallel row driver (10-11 wires, 32 rows) on every other chunk; the SIMD-rows paths on every chunk
-        draws = (chunk + 1) % 2 if path.name == "numba-rows-parallel" else WIDE_DRAWS
+        # the real-gate JAX path (a compilation per circuit): one draw per chunk
+        draws = (chunk + 1) % 2 if path.name == "numba-rows-parallel" else (1 if path.gates else WIDE_DRAWS)
         for d in range(draws):
             seed = 7_000_000 + 1000 * p + WIDE_DRAWS * chunk + d
-            case = draw_case(seed, path.wires, path.ops, path.batch, mode=ANGLE_MODES[(chunk + d) % len(ANGLE_MODES)])
+            case = draw_case(seed, path.wires, path.ops, path.batch, mode=ANGLE_MODES[(chunk + d) % len(ANGLE_MODES)],
+                             gates=path.gates)
             _run_on_path(path, case, tally, jacobians=d == 0, sample=d == 1)
     tally.write(f"long-{chunk:02d}")
