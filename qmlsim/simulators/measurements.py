@@ -67,6 +67,45 @@ def apply_observable(state: Any, observable: Observable, backend: Backend) -> An
     return out if out is not None else state * 0
 
 
+# Z-only observables on at most this many wires are read off the probabilities through one
+# (2**n, k) sign matrix (one product instead of a reduction per term and observable)
+DIAGONAL_MAX_WIRES = 12
+
+
+def diagonal_signs(observables: Sequence[Observable], num_wires: int) -> np.ndarray | None:
+    """``S`` ``(2**n, k)`` with ``<O_k> = sum_j p_j S[j, k]`` when every term is a Z-only Pauli word, else ``None``."""
+    if num_wires > DIAGONAL_MAX_WIRES:
+        return None
+    if not all(isinstance(t, PauliTerm) and _is_diagonal_word(t) for o in observables for t in o.terms):
+        return None
+    index = np.arange(2**num_wires)
+    signs = np.zeros((2**num_wires, len(observables)))
+    for k, observable in enumerate(observables):
+        for term in observable.terms:
+            parity = np.zeros_like(index)
+            for wire, _ in term.word:
+                parity ^= (index >> (num_wires - 1 - wire)) & 1
+            signs[:, k] += float(np.real(term.coeff)) * (1 - 2 * parity)
+    return signs
+
+
+def expvals(state: Any, observables: Sequence[Observable], backend: Backend) -> Any:
+    """``<state| O_k |state>`` per row and observable, ``(batch, k)`` real.
+
+    ``state`` may be real (a real circuit run in real arithmetic): Hermitian terms then
+    convert it to complex first.
+    """
+    xp = backend.xp
+    n = state.ndim - 1
+    signs = diagonal_signs(observables, n)
+    if signs is not None:
+        p = xp.real(state * xp.conj(state)).reshape(state.shape[0], -1)
+        return p @ xp.asarray(signs, dtype=p.dtype)
+    if not xp.iscomplexobj(state) and any(isinstance(t, HermitianTerm) for o in observables for t in o.terms):
+        state = state.astype(xp.result_type(state.dtype, np.complex64))
+    return xp.stack([expval(state, o, backend) for o in observables], axis=1)
+
+
 def expval(state: Any, observable: Observable, backend: Backend) -> Any:
     """``<state| O |state>`` per row, ``(batch,)`` real."""
     xp = backend.xp

@@ -144,20 +144,25 @@ class Program:
             state = apply(state, step, operator, self.backend)
         return state
 
-    def run(self, x: Any, weights: Any, batch: int | None = None, initial: Any = None) -> Any:
+    def run(self, x: Any, weights: Any, batch: int | None = None, initial: Any = None, keep_real: bool = False) -> Any:
         """Final states ``(batch, 2, ..., 2)`` for inputs ``x`` ``(batch, num_inputs)``, from ``|0...0>``
-        or from ``initial`` ``(batch, 2**num_wires)``."""
+        or from ``initial`` ``(batch, 2**num_wires)``.
+
+        ``keep_real``: a traced circuit of real gates may return its states in the real
+        dtype it ran in (for measurements that take real states, see
+        :func:`~qmlsim.simulators.measurements.expvals`).
+        """
         batch = x.shape[0] if batch is None else batch
         if self.backend.traceable:
             # long programs scan; folding can bring one back under the threshold (a deep
             # layered ansatz is a few items per layer)
             fold = self.num_wires <= FUSE_MAX_WIRES and len(self.steps) <= 8 * SCAN_THRESHOLD
             if fold and len(self._fused[2]) + (0 if initial is None else self._fused[1]) <= SCAN_THRESHOLD:
-                return self._run_fused(x, weights, batch, initial)
+                return self._run_fused(x, weights, batch, initial, keep_real)
             if len(self.steps) > SCAN_THRESHOLD:
                 return jax_scan.run_scan(self, x, weights, batch, initial)
             if fold:
-                return self._run_fused(x, weights, batch, initial)
+                return self._run_fused(x, weights, batch, initial, keep_real)
         state = self.initial_state(batch) if initial is None else initial.reshape((batch,) + (2,) * self.num_wires)
         return self.evolve(state, self.operators(self.angle_values(x, weights)))
 
@@ -257,7 +262,7 @@ class Program:
         )
         return jax_scan.apply_wire_layer(state.reshape(batch, -1), matrices).reshape(state.shape)
 
-    def _run_fused(self, x: Any, weights: Any, batch: int, initial: Any) -> Any:
+    def _run_fused(self, x: Any, weights: Any, batch: int, initial: Any, keep_real: bool = False) -> Any:
         xp = self.backend.xp
         prefix, covered, items = self._fused
         shape = (batch,) + (2,) * self.num_wires
@@ -281,7 +286,7 @@ class Program:
                 state = self._apply_layer(state, item, operators, batch)
             else:
                 state = apply_step(state, self.steps[item], operators[item], self.backend)
-        return state.astype(self.dtype) if real else state
+        return state.astype(self.dtype) if real and not keep_real else state
 
     def angle_gradients(self, symbols: list[Symbol]) -> Callable:
         """Function ``(x, w, xp) -> [[d angle_k / d symbol_j for j] for k]``: scalars, ``(batch,)`` or ``None`` (zero)."""

@@ -51,7 +51,7 @@ def _jax_x64_enabled() -> bool:
 
 
 def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Backend) -> Any:
-    return backend.xp.stack([measurements.expval(state, o, backend) for o in observables], axis=1)
+    return measurements.expvals(state, observables, backend)
 
 
 def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any, backend: Backend) -> Any:
@@ -360,7 +360,7 @@ class Simulator:
         else:
             run = program.function(
                 ("expval", tuple(obs_list)),
-                lambda: lambda xc, w: _stacked_expvals(program.run(xc, w), obs_list, backend),
+                lambda: lambda xc, w: _stacked_expvals(program.run(xc, w, keep_real=True), obs_list, backend),
             )
             values = self._chunked(lambda xc: run(xc, weights), program, x)
         return call.result(values, observables=True)
