@@ -281,7 +281,7 @@ class Program:
             operators = self._real_parts(operators)
         for item in items:
             if isinstance(item, np.ndarray):
-                state = xp.take(state.reshape(batch, -1), xp.asarray(item), axis=1).reshape(shape)
+                state = jax_scan.permute_amplitudes(state.reshape(batch, -1), item).reshape(shape)
             elif isinstance(item, WireLayer):
                 state = self._apply_layer(state, item, operators, batch)
             else:
