@@ -368,10 +368,11 @@ def _layer_every_run(monkeypatch: Any) -> None:
 
 
 def _scan_always(monkeypatch: Any) -> None:
-    """Programs above the scan threshold scan even when folding would bring them under it."""
+    """Every program scans (no folding, no threshold): the scan path on circuits of any length."""
     from qmlsim.simulators import program  # noqa: PLC0415
 
     monkeypatch.setattr(program, "FUSE_MAX_WIRES", 0)
+    monkeypatch.setattr(program, "SCAN_THRESHOLD", 0)
 _STEP = "qmlsim.simulators.program:apply_step"
 _SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
 _BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
@@ -453,7 +454,7 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "jax-scan", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
-                Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(SCAN_THRESHOLD + 1, 80), cost=10,
+                Probe((_SCAN,)), ("backprop", "adjoint", "parameter-shift"), ops=(2, 80), cost=10,
                 long_wires=(1, 14), long_cost=150, setup=_scan_always,
             ),
             ExecutionPath(
