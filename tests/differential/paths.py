@@ -408,7 +408,7 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-split-rows-parallel", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"),
                 frozenset({STATE, EXPVAL, INITIAL}), Probe((f"{_FAST}:split_rows_parallel",), (_STEP,)),
-                wires=(13, 13), ops=(64, 80), batch=32, cost=8, min_rows=32,
+                wires=(13, 13), ops=(24, 32), batch=32, cost=8, min_rows=32,
             ),
             ExecutionPath(
                 "numba-rows-simd", dtype, lambda d=dtype: Simulator(dtype=d, kernels="numba"), _SIM,
