@@ -399,7 +399,7 @@ def _paths() -> list[ExecutionPath]:
             ),
             ExecutionPath(
                 "numba-split-chunks", dtype, lambda d=dtype: SplitPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
-                Probe((f"{_FAST}:split_rows",)), ("adjoint",), wires=(9, 10), long_wires=(9, 13),
+                Probe((f"{_FAST}:split_rows",)), ("adjoint",), wires=(9, 10), long_wires=(9, 13), cost=2, long_cost=1,
             ),
             ExecutionPath(
                 "numba-split-chunks-parallel", dtype, lambda d=dtype: SplitPlan(d, parallel=True),
