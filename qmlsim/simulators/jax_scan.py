@@ -74,6 +74,14 @@ def permute_amplitudes(state: Any, index_map: np.ndarray) -> Any:
     Why: JAX differentiates a gather by a scatter-add, which XLA on CPU runs serially; the
     gradient of a permutation is the inverse permutation, one more gather. On the QFWP
     circuit (two CNOT bricks) this took the gradient of the circuit from 304 us to 202 us.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, numpy as np
+        >>> swap_halves = np.array([2, 3, 0, 1])
+        >>> permute_amplitudes(jnp.arange(4.0)[None], swap_halves).tolist()
+        [[2.0, 3.0, 0.0, 1.0]]
+        >>> jax.grad(lambda s: permute_amplitudes(s, swap_halves)[0, 0])(jnp.zeros((1, 4))).tolist()
+        [[0.0, 0.0, 1.0, 0.0]]
     """
     import jax  # noqa: PLC0415 - JAX backend only
 
@@ -111,6 +119,14 @@ def apply_wire_layer(state: Any, matrices: Any) -> Any:
 
     Returns:
         ``(rows, 2**num_wires)``.
+
+    Example:
+        >>> import jax.numpy as jnp, numpy as np
+        >>> x = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> plus = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2)
+        >>> layer = jnp.asarray(np.stack([x, plus])[:, None])  # X on wire 0, H on wire 1, one row
+        >>> np.round(apply_wire_layer(jnp.array([[1.0, 0.0, 0.0, 0.0]]), layer), 4).tolist()
+        [[0.0, 0.0, 0.7071, 0.7071]]
     """
     import jax  # noqa: PLC0415 - JAX backend only
     import jax.numpy as jnp  # noqa: PLC0415

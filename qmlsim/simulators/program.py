@@ -69,6 +69,8 @@ class Program:
         dtype: complex dtype of states.
         steps: one :class:`Step` per op.
         angles: all gate angle expressions, in step order.
+        real_operators: every step's operator is real at every angle, so a traced run
+            from ``|0...0>`` can stay in real arithmetic.
     """
 
     def __init__(self, circuit: Circuit, backend: Backend, dtype: str):
