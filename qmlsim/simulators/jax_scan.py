@@ -125,7 +125,7 @@ def apply_wire_layer(state: Any, matrices: Any) -> Any:
         >>> x = np.array([[0.0, 1.0], [1.0, 0.0]])
         >>> plus = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2)
         >>> layer = jnp.asarray(np.stack([x, plus])[:, None])  # X on wire 0, H on wire 1, one row
-        >>> np.round(apply_wire_layer(jnp.array([[1.0, 0.0, 0.0, 0.0]]), layer), 4).tolist()
+        >>> np.round(np.asarray(apply_wire_layer(jnp.array([[1.0, 0.0, 0.0, 0.0]]), layer), float), 4).tolist()
         [[0.0, 0.0, 0.7071, 0.7071]]
     """
     import jax  # noqa: PLC0415 - JAX backend only
