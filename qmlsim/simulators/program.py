@@ -51,6 +51,9 @@ FUSE_MAX_WIRES = 20
 # of all wires, becomes one layer (jax_scan.apply_wire_layer: one pass per wire of the state)
 LAYER_MIN_WIRES = 2
 LAYER_FRACTION = 0.5
+# fold the leading constant gates into a host-computed start state (the harness turns it
+# off to run constant gates through the traced kernels)
+FOLD_CONSTANT_PREFIX = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,7 +191,7 @@ class Program:
             return step.constant if step.kind == KIND_PERMUTATION else np.asarray(step.constant)
 
         covered = 0
-        while covered < len(self.steps) and self.steps[covered].constant is not None:
+        while FOLD_CONSTANT_PREFIX and covered < len(self.steps) and self.steps[covered].constant is not None:
             covered += 1
         prefix = None
         if covered:

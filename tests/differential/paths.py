@@ -251,6 +251,8 @@ class ExecutionPath:
             (whose circuits carry 1-3 rows) gives it wide batches of its own.
         gates: the path is reached only by circuits of these gates (and permutation
             matrices): its cases are drawn from them, in the long profile too.
+        applies: the path is reached only by circuits for which this holds; the long
+            profile (whose probe verdict is per circuit) gives it no others.
     """
 
     name: str
@@ -268,6 +270,7 @@ class ExecutionPath:
     long_cost: int | None = None
     min_rows: int = 1
     gates: tuple[str, ...] | None = None
+    applies: Callable[[Circuit], bool] | None = None
 
     @property
     def long_range(self) -> tuple[int, int]:
@@ -359,20 +362,31 @@ REAL_GATES = ("i", "x", "z", "h", "ry", "cx", "cz", "ch", "swap", "cry", "ccx", 
 
 
 def _layer_every_run(monkeypatch: Any) -> None:
-    """Every run of one-wire gates becomes a layer (fresh program cache: layers are decided at compile)."""
+    """Every run of one-wire gates becomes a layer, constant ones included (fresh program
+    cache: layers are decided at compile)."""
     from qmlsim.simulators import program  # noqa: PLC0415
 
     monkeypatch.setattr(program, "LAYER_MIN_WIRES", 1)
     monkeypatch.setattr(program, "LAYER_FRACTION", 0.0)
+    monkeypatch.setattr(program, "FOLD_CONSTANT_PREFIX", False)
     monkeypatch.setattr(program, "_PROGRAMS", {})
 
 
+def _has_one_wire_op(circuit: Circuit) -> bool:
+    """Whether some op acts on one wire without controls (what a layer is made of)."""
+    from qmlsim.simulators.steps import resolve_op  # noqa: PLC0415
+
+    return any(len(targets) == 1 and not controls for _, controls, targets in map(resolve_op, circuit.ops))
+
+
 def _scan_always(monkeypatch: Any) -> None:
-    """Every program scans (no folding, no threshold): the scan path on circuits of any length."""
+    """Every program scans (no folding, no threshold): the scan path on circuits of any length.
+    A fresh program cache: the long profile runs the same circuit on the unrolled path too."""
     from qmlsim.simulators import program  # noqa: PLC0415
 
     monkeypatch.setattr(program, "FUSE_MAX_WIRES", 0)
     monkeypatch.setattr(program, "SCAN_THRESHOLD", 0)
+    monkeypatch.setattr(program, "_PROGRAMS", {})
 _STEP = "qmlsim.simulators.program:apply_step"
 _SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
 _BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
@@ -445,7 +459,7 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "jax-layers", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,
                 Probe((_LAYER,), (_SCAN,)), ("backprop",), ops=(1, SCAN_THRESHOLD), cost=10, long_cost=150,
-                setup=_layer_every_run,
+                setup=_layer_every_run, applies=_has_one_wire_op,
             ),
             ExecutionPath(
                 "jax-real", dtype, lambda d=dtype: Simulator(backend="jax", dtype=d), _SIM,

@@ -69,7 +69,7 @@ def test_long_profile(chunk):
             lo, hi = path.long_range
             if path.gates is not None or path.min_rows > case.x.shape[0] or not (lo <= n <= hi and path.ops[0] <= length <= path.ops[1]):
                 continue
-            if not _takes(path, index):
+            if not _takes(path, index) or (path.applies is not None and not path.applies(case.circuit)):
                 continue
             # expensive paths run their slow gradient methods (eager JAX sweeps) on short circuits only
             methods = path.jacobian_methods[:1] if path.cost >= 10 and length > 30 else None
