@@ -23,7 +23,7 @@ __all__ = ["run_scan", "apply_wire_layer", "permute_amplitudes", "MAX_DYNAMIC_WI
 MAX_DYNAMIC_WIRES = 3
 
 
-def _full_matrix(step: Step, operator: Any, xp: Any) -> Any:
+def dense_operator(step: Step, operator: Any, xp: Any) -> Any:
     """The step's operator as a dense matrix on ``controls + targets`` (``(..., D, D)``)."""
     if step.kind == KIND_PERMUTATION:
         matrix = xp.asarray(np.eye(len(operator))[list(operator)])
@@ -168,7 +168,7 @@ def run_scan(program: Program, x: Any, weights: Any, batch: int, initial: Any = 
             key: tuple = ("unitary", len(all_wires))
             matrices = tables.setdefault(len(all_wires), [])
             matrix_rows.append(len(matrices))
-            matrices.append(np.asarray(_full_matrix(step, step.constant, np)))
+            matrices.append(np.asarray(dense_operator(step, step.constant, np)))
         else:
             matrix_rows.append(0)
             key = (
@@ -266,7 +266,7 @@ def _branch(program: Program, step: Step, dynamic: bool) -> Callable:
     if dynamic:
 
         def branch(state: Any, wires: Any, params: Any, matrix_index: Any) -> Any:
-            matrix = _full_matrix(step, operator_for(params), xp).astype(state.dtype)
+            matrix = dense_operator(step, operator_for(params), xp).astype(state.dtype)
             if matrix.ndim == 2:
                 matrix = matrix[None]
             matrix = xp.broadcast_to(matrix, (state.shape[0],) + matrix.shape[1:])

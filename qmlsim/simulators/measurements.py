@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
@@ -73,11 +74,19 @@ DIAGONAL_MAX_WIRES = 12
 
 
 def diagonal_signs(observables: Sequence[Observable], num_wires: int) -> np.ndarray | None:
-    """``S`` ``(2**n, k)`` with ``<O_k> = sum_j p_j S[j, k]`` when every term is a Z-only Pauli word, else ``None``."""
+    """``S`` ``(2**n, k)`` with ``<O_k> = sum_j p_j S[j, k]`` when every term is a Z-only Pauli word, else ``None``.
+
+    Built once per observables and width (eager array paths call it on every ``expval``).
+    """
     if num_wires > DIAGONAL_MAX_WIRES:
         return None
     if not all(isinstance(t, PauliTerm) and _is_diagonal_word(t) for o in observables for t in o.terms):
         return None
+    return _diagonal_signs(tuple(observables), num_wires)
+
+
+@functools.lru_cache(maxsize=64)
+def _diagonal_signs(observables: tuple[Observable, ...], num_wires: int) -> np.ndarray:
     index = np.arange(2**num_wires)
     signs = np.zeros((2**num_wires, len(observables)))
     for k, observable in enumerate(observables):
@@ -86,6 +95,7 @@ def diagonal_signs(observables: Sequence[Observable], num_wires: int) -> np.ndar
             for wire, _ in term.word:
                 parity ^= (index >> (num_wires - 1 - wire)) & 1
             signs[:, k] += float(np.real(term.coeff)) * (1 - 2 * parity)
+    signs.setflags(write=False)  # shared by every call with these observables
     return signs
 
 

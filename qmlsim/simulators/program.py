@@ -162,12 +162,11 @@ class Program:
             # long programs scan; folding can bring one back under the threshold (a deep
             # layered ansatz is a few items per layer)
             fold = self.num_wires <= FUSE_MAX_WIRES and len(self.steps) <= 8 * SCAN_THRESHOLD
+            # (folding never adds items: a program it leaves above the threshold has more steps too)
             if fold and len(self._fused[2]) + (0 if initial is None else self._fused[1]) <= SCAN_THRESHOLD:
                 return self._run_fused(x, weights, batch, initial, keep_real)
             if len(self.steps) > SCAN_THRESHOLD:
                 return jax_scan.run_scan(self, x, weights, batch, initial)
-            if fold:
-                return self._run_fused(x, weights, batch, initial, keep_real)
         state = self.initial_state(batch) if initial is None else initial.reshape((batch,) + (2,) * self.num_wires)
         return self.evolve(state, self.operators(self.angle_values(x, weights)))
 
@@ -250,13 +249,8 @@ class Program:
         eye = np.eye(2)
         per_wire: list[Any] = [None] * self.num_wires
         for position in layer.positions:
-            step, operator = self.steps[position], operators[position]
-            if step.kind == KIND_PERMUTATION:
-                matrix = xp.asarray(eye[list(operator)], dtype=state.dtype)
-            elif step.kind == KIND_DIAGONAL:
-                matrix = operator[..., :, None] * xp.asarray(eye, dtype=state.dtype)
-            else:
-                matrix = operator
+            step = self.steps[position]
+            matrix = jax_scan.dense_operator(step, operators[position], xp)
             wire = step.targets[0]
             before = per_wire[wire]
             # 2 x 2 products as broadcast sums: they fuse with the angle arithmetic (no matmul call)
@@ -303,7 +297,7 @@ def _real_step(step: Step) -> bool:
     if step.kind == KIND_PERMUTATION:
         return True
     if step.gate is None:
-        return not np.iscomplexobj(step.constant) or not np.any(np.imag(np.asarray(step.constant)))
+        return not np.any(np.imag(np.asarray(step.constant)))
     return _real_gate(step.gate.name)
 
 

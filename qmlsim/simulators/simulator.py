@@ -50,10 +50,6 @@ def _jax_x64_enabled() -> bool:
     return bool(jax.config.jax_enable_x64)
 
 
-def _stacked_expvals(state: Any, observables: Sequence[Observable], backend: Backend) -> Any:
-    return measurements.expvals(state, observables, backend)
-
-
 def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any, backend: Backend) -> Any:
     """Expectation values from the numba states: Pauli sums in one kernel, other observables by the array path."""
     packed = plan.pauli_observables(observables)
@@ -62,7 +58,7 @@ def _fast_expvals(plan: Any, observables: list[Observable], x: Any, weights: Any
     states = plan.states(x, weights)
     if packed is not None:
         return plan.expvals(states, packed, len(observables))
-    return _stacked_expvals(states.reshape((states.shape[0],) + (2,) * plan.num_wires), observables, backend)
+    return measurements.expvals(states.reshape((states.shape[0],) + (2,) * plan.num_wires), observables, backend)
 
 
 def _small_lane(circuit: Circuit, observables: Any, obs_list: list[Observable], plan: Any) -> Any:
@@ -360,7 +356,7 @@ class Simulator:
         else:
             run = program.function(
                 ("expval", tuple(obs_list)),
-                lambda: lambda xc, w: _stacked_expvals(program.run(xc, w, keep_real=True), obs_list, backend),
+                lambda: lambda xc, w: measurements.expvals(program.run(xc, w, keep_real=True), obs_list, backend),
             )
             values = self._chunked(lambda xc: run(xc, weights), program, x)
         return call.result(values, observables=True)

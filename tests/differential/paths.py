@@ -387,6 +387,8 @@ def _scan_always(monkeypatch: Any) -> None:
     monkeypatch.setattr(program, "FUSE_MAX_WIRES", 0)
     monkeypatch.setattr(program, "SCAN_THRESHOLD", 0)
     monkeypatch.setattr(program, "_PROGRAMS", {})
+
+
 _STEP = "qmlsim.simulators.program:apply_step"
 _SIM_GRADS = ("adjoint", "parameter-shift", "finite-diff")
 _BASIC = frozenset({STATE, PROBS, EXPVAL, HERMITIAN, SAMPLE, JACOBIAN})
