@@ -233,9 +233,10 @@ def train_a2c(
         verbose: progress bar with the running mean return.
         update: the QFWP agent's fast-weight rule: ``"decay"`` (our extension, the default
             here), ``"additive"`` (the paper's) or ``"gated"``. Over CartPole's episodes of up
-            to 500 steps the additive angles grow without bound; in our runs (seed 0, 600
-            episodes, learning rate 0.02) the additive agent's last-20 mean return was 35
-            and the decaying one's 236, against 22 for a random policy.
+            to 500 steps the additive angles grow without bound. In our runs (600 episodes,
+            learning rate 0.02, seeds 0-3) the last-20 mean return of the decaying agent was
+            22, 146, 324 and 187, and of the additive one 25, 23, 22 and 22, against 22 for a
+            random policy.
         callback: called as ``callback(episode, return)`` after every episode.
     """
     import jax  # noqa: PLC0415
