@@ -31,6 +31,21 @@ OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("mse", "broadcast")
 DTYPES = {"float64": "complex128", "float32": "complex64"}
 
+# Compiled start, epoch and predict functions per model, settings and data shape. A study
+# over seeds (the same settings, another random_state or init_params) compiles once
+# instead of once per fit: about 2 s of a QFWP fit. The oldest entries are dropped.
+_COMPILED: dict[tuple, dict[str, Any]] = {}
+_COMPILED_MAX = 16
+
+
+def _compiled_for(key: tuple) -> dict[str, Any]:
+    """The (possibly empty) record of compiled functions for ``key``, made the newest."""
+    record = _COMPILED.pop(key, None) or {}
+    _COMPILED[key] = record
+    while len(_COMPILED) > _COMPILED_MAX:
+        del _COMPILED[next(iter(_COMPILED))]
+    return record
+
 
 def check_sequences(X: Any, input_dim: int, name: str = "X") -> np.ndarray:
     """``X`` as ``(n, steps, input_dim)`` float64; ``(n, steps)`` means one feature per step.
@@ -238,6 +253,9 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
         batches = -(-n // batch)
         fingerprint = self._fingerprint(X, y)
         seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**31)
+        # everything the compiled functions below close over
+        compiled = _compiled_for((init, apply, config, self.optimizer, float(self.learning_rate), self.loss, self.dtype,
+                                  n, batch, X.shape[1:], y.shape[1:]))
         with self._scope():
             real = jnp.float64 if self.dtype == "float64" else jnp.float32
 
@@ -250,7 +268,9 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
 
             key = jax.random.PRNGKey(seed)
             # integer hashing and a few additions: LLVM's optimiser only costs compile time here
-            params, opt_state = start_state.lower(key).compile(compiler_options={"xla_backend_optimization_level": 0})(key)
+            if "start" not in compiled:
+                compiled["start"] = start_state.lower(key).compile(compiler_options={"xla_backend_optimization_level": 0})
+            params, opt_state = compiled["start"](key)
             if self.init_params is not None:
                 params = _given_params(self.init_params, params, real)
                 opt_state = optimizer.init(params)
@@ -278,8 +298,7 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
                 (p, s), weighted = jax.lax.scan(step, (p, s), (xs, ys, masks))
                 return p, s, jnp.sum(weighted) / n
 
-            compiled_epoch = None
-            predict = jax.jit(lambda p, xb: apply(p, xb, config, simulator))
+            predict = compiled.setdefault("predict", jax.jit(lambda p, xb: apply(p, xb, config, simulator)))
             progress = progress_bar(self.verbose, self.epochs, f"{self._label} epochs", start)
 
             for index in range(start, self.epochs):
@@ -290,13 +309,13 @@ class SequenceRegressor(RegressorMixin, BaseEstimator, abc.ABC):
                 xs = X[padded].reshape(batches, batch, *X.shape[1:])
                 ys = y[padded].reshape(batches, batch, -1)
                 data = (jnp.asarray(xs, real), jnp.asarray(ys, real), jnp.asarray(mask, real))
-                if compiled_epoch is None:
+                if "epoch" not in compiled:
                     # the epoch's matrix products are tiny (a batch of states): Eigen's threads
                     # only add synchronisation (7.6 ms against 5.1 ms per QFWP epoch on 2 threads)
-                    compiled_epoch = epoch.lower(params, opt_state, *data).compile(
+                    compiled["epoch"] = epoch.lower(params, opt_state, *data).compile(
                         compiler_options={"xla_cpu_multi_thread_eigen": False}
                     )
-                params, opt_state, loss = compiled_epoch(params, opt_state, *data)
+                params, opt_state, loss = compiled["epoch"](params, opt_state, *data)
                 loss = float(loss)
                 history["loss"].append(loss)
                 if validation_data is not None:

@@ -109,8 +109,9 @@ def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: in
 # --------------------------------------------------------------------------------------
 # references
 # --------------------------------------------------------------------------------------
-def reference_states(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None) -> np.ndarray:
-    """``(batch, 2**n)`` states: dense simulation for small circuits, Qiskit's Statevector above."""
+def reference_states(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None, oracle: Any = None) -> np.ndarray:
+    """``(batch, 2**n)`` states: dense simulation for small circuits, Qiskit's Statevector above
+    (or ``oracle(circuit, row, weights)``)."""
     if x is None and w is None:
         if "states" not in case.memo:
             case.memo["states"] = reference_states(case, case.x, case.weights)
@@ -118,24 +119,20 @@ def reference_states(case: Case, x: np.ndarray | None = None, w: np.ndarray | No
     c = case.circuit
     x = case.x if x is None else x
     w = case.weights if w is None else w
-    oracle = ref.dense_statevector if c.num_wires <= DENSE_MAX_WIRES else ref.qiskit_statevector
+    if oracle is None and c.num_wires > DENSE_MAX_WIRES and x is case.x and w is case.weights:
+        return np.stack([ref.qiskit_evolve(qc) for qc in qiskit_circuits(case)])
+    if oracle is None:
+        oracle = ref.dense_statevector if c.num_wires <= DENSE_MAX_WIRES else ref.qiskit_statevector
     return np.stack([oracle(c, row, w) for row in x])
 
 
-def _apply_local(state: np.ndarray, matrix: np.ndarray, wires: tuple[int, ...], n: int) -> np.ndarray:
-    """``matrix`` on ``wires`` applied to states ``(batch, 2**n)`` by a tensor contraction."""
-    batch = state.shape[0]
-    k = len(wires)
-    t = state.reshape((batch,) + (2,) * n)
-    m = matrix.reshape((2,) * (2 * k))
-    out = np.tensordot(m, t, axes=(list(range(k, 2 * k)), [1 + q for q in wires]))  # (out..., batch, rest)
-    rest = [q for q in range(n) if q not in wires]
-    order = [k] + [0] * n  # axis of each wire in `out`
-    for i, q in enumerate(wires):
-        order[1 + q] = i
-    for j, q in enumerate(rest):
-        order[1 + q] = k + 1 + j
-    return np.transpose(out, order).reshape(batch, -1)
+def qiskit_circuits(case: Case, rows: int | None = None) -> list[Any]:
+    """Qiskit circuits for the first ``rows`` rows of ``case.x`` (all by default), each built once:
+    building costs more than simulating here."""
+    built = case.memo.setdefault("qiskit", [])
+    for row in case.x[len(built):rows]:
+        built.append(ref.qiskit_circuit(case.circuit, row, case.weights))
+    return built[:rows]
 
 
 def reference_expvals(states: np.ndarray, observables: list[Observable], n: int) -> np.ndarray:
@@ -144,11 +141,11 @@ def reference_expvals(states: np.ndarray, observables: list[Observable], n: int)
     for o, obs in enumerate(observables):
         for term in obs.terms:
             if isinstance(term, HermitianTerm):
-                applied = _apply_local(states, np.asarray(term.matrix, complex), tuple(term.wires), n)
+                applied = ref.apply_local(states, np.asarray(term.matrix, complex), tuple(term.wires), n)
             else:
                 applied = states
                 for wire, letter in term.word:
-                    applied = _apply_local(applied, ref.pauli_matrix(letter), (wire,), n)
+                    applied = ref.apply_local(applied, ref.pauli_matrix(letter), (wire,), n)
             out[:, o] += float(np.real(term.coeff)) * np.real(np.einsum("bi,bi->b", states.conj(), applied))
     return out
 
@@ -162,16 +159,19 @@ def reference_jacobian(case: Case, argnum: str, variant: Any = None) -> np.ndarr
 
 
 def _reference_jacobian(case: Case, argnum: str) -> np.ndarray:
+    # differences of the tensor-contraction simulator: Qiskit's circuit building costs
+    # about 50 ms per evaluation here, and the states it checks are compared with Qiskit
     n = case.circuit.num_wires
+    oracle = ref.dense_statevector if n <= DENSE_MAX_WIRES else ref.local_statevector
     if argnum == "weights":
         def f(w: np.ndarray) -> np.ndarray:
-            return reference_expvals(reference_states(case, w=w), case.observables, n)
+            return reference_expvals(reference_states(case, w=w, oracle=oracle), case.observables, n)
 
         return ref.finite_difference(f, case.weights, eps=1e-5)
     rows = []
     for b in range(case.x.shape[0]):
         def g(row: np.ndarray, b: int = b) -> np.ndarray:
-            return reference_expvals(reference_states(case, x=row[None]), case.observables, n)[0]
+            return reference_expvals(reference_states(case, x=row[None], oracle=oracle), case.observables, n)[0]
 
         rows.append(ref.finite_difference(g, case.x[b], eps=1e-5))
     return np.stack(rows)
@@ -268,7 +268,7 @@ def _run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool, sa
     expected_states = reference_states(case)
     tally.circuit(path.key)
     if n >= 2 and "oracles agree" not in case.memo:  # the two independent oracles agree too (first row, once)
-        np.testing.assert_allclose(expected_states[0], ref.qiskit_statevector(c, x[0], w), atol=1e-10)
+        np.testing.assert_allclose(expected_states[0], ref.qiskit_evolve(qiskit_circuits(case, 1)[0]), atol=1e-10)
         case.memo["oracles agree"] = True
     if STATE in measures:
         got = executor.statevector(c, x=x, weights=w)
@@ -279,11 +279,14 @@ def _run_case(path: ExecutionPath, case: Case, tally: Tally, jacobians: bool, sa
         rng = np.random.default_rng(case.seed)
         starts = rng.normal(size=(len(x), 2**n)) + 1j * rng.normal(size=(len(x), 2**n))
         starts /= np.linalg.norm(starts, axis=1, keepdims=True)
-        expected = np.stack([ref.qiskit_statevector(c, row, w, initial=s) for row, s in zip(x, starts)])
+        # the tensor-contraction reference for every row (Qiskit's evolve from a start state
+        # costs 15 ms a row), checked against Qiskit on the first
+        expected = np.stack([ref.local_statevector(c, row, w, initial=s) for row, s in zip(x, starts)])
+        np.testing.assert_allclose(expected[0], ref.qiskit_evolve(qiskit_circuits(case, 1)[0], initial=starts[0]), atol=1e-10)
         got = executor.statevector(c, x=x, weights=w, initial_state=starts)
         tally.record(path.key, "initial-state", _assert_close(got, expected, atol, "statevector from initial_state", case, path))
         got = executor.statevector(c, x=x, weights=w, initial_state=starts[0])
-        expected = np.stack([ref.qiskit_statevector(c, row, w, initial=starts[0]) for row in x])
+        expected = np.stack([ref.local_statevector(c, row, w, initial=starts[0]) for row in x])
         tally.record(path.key, "initial-state", _assert_close(got, expected, atol, "statevector from a shared initial_state", case, path))
         if hasattr(executor, "probs"):
             got = executor.probs(c, x=x, weights=w, initial_state=starts[0])

@@ -133,3 +133,15 @@ def test_jax_program_folds_constant_prefix_and_permutation_runs(dtype):
     start /= np.linalg.norm(start, axis=1, keepdims=True)
     expected = np.stack([ref.qiskit_statevector(c, row, initial=s) for row, s in zip(xs, start)])
     np.testing.assert_allclose(np.asarray(sim.statevector(c, x=xs, initial_state=start)), expected, atol=atol)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_tensor_contraction_reference_equals_qiskit(seed):
+    # the harness differentiates this reference for circuits wider than DENSE_MAX_WIRES
+    rng = np.random.default_rng(seed)
+    c = ref.random_circuit(rng, 8, 40)
+    x, w = rng.uniform(-2, 2, c.num_inputs), rng.uniform(-2, 2, c.num_weights)
+    np.testing.assert_allclose(ref.local_statevector(c, x, w), ref.qiskit_statevector(c, x, w), atol=1e-10)
+    start = rng.normal(size=256) + 1j * rng.normal(size=256)
+    start /= np.linalg.norm(start)
+    np.testing.assert_allclose(ref.local_statevector(c, x, w, initial=start), ref.qiskit_statevector(c, x, w, initial=start), atol=1e-10)

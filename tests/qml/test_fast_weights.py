@@ -219,6 +219,19 @@ def test_an_interrupted_fit_resumes_from_its_checkpoint(tmp_path):
         LSTM(epochs=4, random_state=0, learning_rate=0.1, checkpoint=path).fit(X, y)
 
 
+def test_fits_that_share_compiled_functions_equal_fits_that_do_not():
+    from qmlsim.qml import sequence_training
+
+    X, y, _, _ = damped_pendulum()
+    X, y = X[:30], y[:30]
+    sequence_training._COMPILED.clear()
+    alone = LSTM(epochs=2, learning_rate=0.1, random_state=1).fit(X, y).loss_curve_
+    # another learning rate (a constant compiled into the update): other compiled functions
+    other = LSTM(epochs=2, learning_rate=0.01, random_state=1).fit(X, y).loss_curve_
+    assert len(sequence_training._COMPILED) == 2 and other[1] != alone[1]
+    np.testing.assert_allclose(LSTM(epochs=2, learning_rate=0.1, random_state=1).fit(X, y).loss_curve_, alone, rtol=1e-13)
+
+
 def _torch_reference_init(seed):
     """The reference code's initial parameters: ``torch.manual_seed(seed)``, then its Linear layers in order."""
     torch = pytest.importorskip("torch")
