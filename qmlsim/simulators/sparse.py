@@ -82,13 +82,17 @@ class PauliSumOperator:
 
     The matrix is grouped by the bits its entries flip: ``(M psi)[i] = sum_g D_g[i ^ x_g] psi[i ^ x_g]``
     with one vector ``D_g`` of phases and coefficients per group (a TFIM has ``n + 1``
-    groups). :meth:`chebyshev_step` fuses one step of a Chebyshev recurrence,
+    groups); a group whose entries are all equal is stored as one number, and a real ``H``
+    as real vectors. :meth:`chebyshev_step` fuses one step of a Chebyshev recurrence,
     ``T_{k+1} = 2 A T_k - T_{k-1}`` and ``out += c T_{k+1}``, into one parallel pass. Why not
     ``scipy.sparse``: its CSR product is single-threaded and the recurrence around it costs
     three more passes over the vectors; at 14 wires (TFIM, 2 threads) the fused step took
     0.15 ms against 0.19 ms for the CSR product alone (computing the phases on the fly
-    instead of reading ``D_g`` measured 0.37 ms). Without numba, or on one numba thread, the
-    CSR product is used.
+    instead of reading ``D_g`` measured 0.37 ms). The kernel works on blocks of 2,048
+    amplitudes, group by group, so that the inner loops vectorise: the 14-wire dense cooling
+    step (5,249 products) took 1.5-1.6 s against 2.9-3.0 s with one amplitude at a time
+    (2026-12-07, 2 threads, same session). Without numba, or on one numba thread, the CSR
+    product is used (as fast as the kernel there).
 
     Example:
         >>> import numpy as np
@@ -109,9 +113,18 @@ class PauliSumOperator:
         coo = self.csr.tocoo()
         flips = coo.row ^ coo.col
         masks = np.unique(flips)
+        groups = np.zeros((masks.size, dim), complex)
+        groups[np.searchsorted(masks, flips), coo.col] = coo.data  # M[j ^ x, j] = D_g[j]
+        # A group whose entries are all equal (a TFIM's X_i: every group but the diagonal)
+        # is one number, and a real H needs real entries: at 14 wires the TFIM's 15 complex
+        # vectors (3.9 MB) no longer fit in cache, its one real vector does (2.1x faster step).
+        constant = np.all(groups == groups[:, :1], axis=1)
         self.masks = masks.astype(np.int64)
-        self.groups = np.zeros((masks.size, dim), complex)
-        self.groups[np.searchsorted(masks, flips), coo.col] = coo.data  # M[j ^ x, j] = D_g[j]
+        self.varying_masks = self.masks[~constant]
+        varying = groups[~constant]
+        self.varying = varying.real.copy() if not np.iscomplexobj(varying) or not varying.imag.any() else varying
+        self.constant_masks = self.masks[constant]
+        self.constant_values = groups[constant, 0].copy()
         self._kernel = _kernel()
 
     def _parallel(self) -> bool:
@@ -127,7 +140,8 @@ class PauliSumOperator:
         psi = np.ascontiguousarray(psi, dtype=complex)
         out, following = np.zeros_like(psi), np.empty_like(psi)
         # A psi = (2 A psi - 0) / 2: the fused step with no previous term and weight 1/2
-        self._kernel(self.groups, self.masks, psi, np.zeros_like(psi), 0.5 + 0j, out, following)
+        self._kernel(self.varying, self.varying_masks, self.constant_values, self.constant_masks, psi, np.zeros_like(psi),
+                     0.5 + 0j, out, following)
         return out
 
     def chebyshev_step(self, current: np.ndarray, previous: np.ndarray, coefficient: complex, out: np.ndarray) -> np.ndarray:
@@ -139,7 +153,8 @@ class PauliSumOperator:
             out += coefficient * following
             return following
         following = np.empty_like(current)
-        self._kernel(self.groups, self.masks, current, previous, complex(coefficient), out, following)
+        self._kernel(self.varying, self.varying_masks, self.constant_values, self.constant_masks, current, previous,
+                     complex(coefficient), out, following)
         return following
 
 
@@ -156,16 +171,30 @@ def _kernel() -> Any:
         _KERNEL.append(None)
         return None
 
+    block = 2048  # amplitudes per task: group-major loops over a block vectorise (gathers), a block fits in L1
+
     @njit(parallel=True, cache=True)
-    def chebyshev_step(groups, masks, current, previous, coefficient, out, following):  # pragma: no cover - compiled
-        for i in prange(current.size):
-            acc = 0j
-            for g in range(masks.size):
-                j = i ^ masks[g]
-                acc += groups[g, j] * current[j]
-            value = 2 * acc - previous[i]
-            following[i] = value
-            out[i] += coefficient * value
+    def chebyshev_step(varying, varying_masks, constant_values, constant_masks, current, previous, coefficient, out,
+                       following):  # pragma: no cover - compiled
+        size = current.size
+        for b in prange((size + block - 1) // block):
+            start = b * block
+            stop = min(size, start + block)
+            acc = np.zeros(stop - start, dtype=current.dtype)
+            for g in range(varying_masks.size):
+                m = varying_masks[g]
+                for i in range(start, stop):
+                    j = i ^ m
+                    acc[i - start] += varying[g, j] * current[j]
+            for g in range(constant_masks.size):
+                m = constant_masks[g]
+                c = constant_values[g]
+                for i in range(start, stop):
+                    acc[i - start] += c * current[i ^ m]
+            for i in range(start, stop):
+                value = 2 * acc[i - start] - previous[i]
+                following[i] = value
+                out[i] += coefficient * value
 
     _KERNEL.append(chebyshev_step)
     return chebyshev_step

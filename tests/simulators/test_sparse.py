@@ -58,3 +58,36 @@ def test_pauli_sum_operator_products_and_chebyshev_steps(threads):
         numba.set_num_threads(before)
     np.testing.assert_allclose(following, 2 * dense @ psi - previous, atol=1e-13)
     np.testing.assert_allclose(out, 0.5 + (0.3 - 0.1j) * (2 * dense @ psi - previous), atol=1e-13)
+
+
+def test_chebyshev_step_of_a_real_hamiltonian_over_several_blocks():
+    """A TFIM (real; every group but the diagonal one number) on 12 wires: two blocks of the fused kernel,
+    against scipy's CSR product of the sparse matrix (itself checked against dense matrices above)."""
+    import numba
+
+    from qmlsim.circuits.templates import tfim
+    from qmlsim.simulators.sparse import PauliSumOperator
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one numba thread on this machine")
+    obs = tfim(12, h=0.7)
+    op = PauliSumOperator(obs, 12, scale=0.2, shift=0.1)
+    assert op.varying.dtype == np.float64 and op.varying_masks.size == 1 and op.constant_masks.size == 12
+    reference = 0.2 * sparse_matrix(obs, 12) + 0.1 * _identity(12)
+    rng = np.random.default_rng(3)
+    psi, previous = (rng.normal(size=4096) + 1j * rng.normal(size=4096) for _ in range(2))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        out = np.zeros(4096, complex)
+        following = op.chebyshev_step(psi, previous, 0.5j, out)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(following, 2 * (reference @ psi) - previous, atol=1e-12)
+    np.testing.assert_allclose(out, 0.5j * following, atol=1e-12)
+
+
+def _identity(n):
+    from scipy import sparse
+
+    return sparse.identity(2**n, format="csr")
