@@ -10,6 +10,7 @@ weight, and ``mask`` ``(n_out, n_in)`` (0 prunes an edge). The layer computes
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import jax
@@ -91,6 +92,9 @@ def combine_edges(params: dict[str, Any], phi: Any, x: Any, xp: Any) -> Any:
     return y + silu @ (params["mask"] * params["bw"]).T
 
 
+# jitted as a whole: called eagerly, every new batch shape compiled each primitive anew
+# (3.2 s per call for a [2, 5, 1] B-spline KAN against 0.35 s compiled once)
+@functools.partial(jax.jit, static_argnames=("reps", "ansatz", "measure"))
 def apply_layer(params: dict[str, Any], x: Any, reps: int, ansatz: str = "pz", measure: str = "born") -> jax.Array:
     """One QKAN layer, ``(batch, n_in) -> (batch, n_out)`` (pure, jittable, differentiable).
 
@@ -133,6 +137,7 @@ def init_qkan(
     ]
 
 
+@functools.partial(jax.jit, static_argnames=("reps", "ansatz", "measure"))
 def apply_qkan(params: Sequence[dict[str, Any]], x: Any, reps: int, ansatz: str = "pz", measure: str = "born") -> jax.Array:
     """A QKAN network, ``(batch, n0) -> (batch, nL)``.
 
