@@ -119,11 +119,11 @@ class PauliSumOperator:
         # is one number, and a real H needs real entries: at 14 wires the TFIM's 15 complex
         # vectors (3.9 MB) no longer fit in cache, its one real vector does (2.1x faster step).
         constant = np.all(groups == groups[:, :1], axis=1)
-        self.masks = masks.astype(np.int64)
-        self.varying_masks = self.masks[~constant]
+        masks = masks.astype(np.int64)
+        self.varying_masks = masks[~constant]
         varying = groups[~constant]
-        self.varying = varying.real.copy() if not np.iscomplexobj(varying) or not varying.imag.any() else varying
-        self.constant_masks = self.masks[constant]
+        self.varying = varying if varying.imag.any() else varying.real.copy()
+        self.constant_masks = masks[constant]
         self.constant_values = groups[constant, 0].copy()
         self._kernel = _kernel()
 

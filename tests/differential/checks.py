@@ -109,21 +109,17 @@ def draw_case(seed: int, wires: tuple[int, int], ops: tuple[int, int], batch: in
 # --------------------------------------------------------------------------------------
 # references
 # --------------------------------------------------------------------------------------
-def reference_states(case: Case, x: np.ndarray | None = None, w: np.ndarray | None = None, oracle: Any = None) -> np.ndarray:
-    """``(batch, 2**n)`` states: dense simulation for small circuits, Qiskit's Statevector above
-    (or ``oracle(circuit, row, weights)``)."""
-    if x is None and w is None:
-        if "states" not in case.memo:
-            case.memo["states"] = reference_states(case, case.x, case.weights)
-        return case.memo["states"]
-    c = case.circuit
-    x = case.x if x is None else x
-    w = case.weights if w is None else w
-    if oracle is None and c.num_wires > DENSE_MAX_WIRES and x is case.x and w is case.weights:
-        return np.stack([ref.qiskit_evolve(qc) for qc in qiskit_circuits(case)])
-    if oracle is None:
-        oracle = ref.dense_statevector if c.num_wires <= DENSE_MAX_WIRES else ref.qiskit_statevector
-    return np.stack([oracle(c, row, w) for row in x])
+def reference_states(case: Case) -> np.ndarray:
+    """``(batch, 2**n)`` states of the case's rows: dense simulation for small circuits,
+    Qiskit's Statevector above (computed once per case)."""
+    if "states" not in case.memo:
+        c = case.circuit
+        if c.num_wires <= DENSE_MAX_WIRES:
+            states = [ref.dense_statevector(c, row, case.weights) for row in case.x]
+        else:
+            states = [ref.qiskit_evolve(qc) for qc in qiskit_circuits(case)]
+        case.memo["states"] = np.stack(states)
+    return case.memo["states"]
 
 
 def qiskit_circuits(case: Case, rows: int | None = None) -> list[Any]:
@@ -159,22 +155,18 @@ def reference_jacobian(case: Case, argnum: str, variant: Any = None) -> np.ndarr
 
 
 def _reference_jacobian(case: Case, argnum: str) -> np.ndarray:
-    # differences of the tensor-contraction simulator: Qiskit's circuit building costs
-    # about 50 ms per evaluation here, and the states it checks are compared with Qiskit
-    n = case.circuit.num_wires
+    # differences of the tensor-contraction simulator above 6 wires: Qiskit's circuit building
+    # costs about 50 ms per evaluation here, and the states it checks are compared with Qiskit
+    c, n = case.circuit, case.circuit.num_wires
     oracle = ref.dense_statevector if n <= DENSE_MAX_WIRES else ref.local_statevector
+
+    def expvals(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return reference_expvals(np.stack([oracle(c, row, w) for row in x]), case.observables, n)
+
     if argnum == "weights":
-        def f(w: np.ndarray) -> np.ndarray:
-            return reference_expvals(reference_states(case, w=w, oracle=oracle), case.observables, n)
-
-        return ref.finite_difference(f, case.weights, eps=1e-5)
-    rows = []
-    for b in range(case.x.shape[0]):
-        def g(row: np.ndarray, b: int = b) -> np.ndarray:
-            return reference_expvals(reference_states(case, x=row[None], oracle=oracle), case.observables, n)[0]
-
-        rows.append(ref.finite_difference(g, case.x[b], eps=1e-5))
-    return np.stack(rows)
+        return ref.finite_difference(lambda w: expvals(case.x, w), case.weights, eps=1e-5)
+    return np.stack([ref.finite_difference(lambda row: expvals(row[None], case.weights)[0], case.x[b], eps=1e-5)
+                     for b in range(case.x.shape[0])])
 
 
 # --------------------------------------------------------------------------------------
