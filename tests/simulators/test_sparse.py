@@ -33,58 +33,58 @@ def test_too_few_wires_is_refused():
         sparse_matrix(Z(2), 2)
 
 
+def _real_and_complex_hamiltonians():
+    from qmlsim.circuits.templates import tfim
+
+    return {
+        # real: flips of bit 0 alone (runs of 1 amplitude) and with bit 1, varying XX+YY groups,
+        # a flip of bit 11 (a whole 2,048-amplitude block), the diagonal
+        "xxz": heisenberg_xxz(12, delta=0.4) + 0.3 * X(0) - 0.2 * X(1) @ X(0) + 0.5 * X(11) - 0.7 * Z(4),
+        # real, every group but the diagonal one number
+        "tfim": tfim(12, h=0.7),
+        # real, a constant diagonal (the shift alone): the mask-0 group is one number
+        "fields": 0.6 * X(0) + 0.4 * X(5) @ X(2),
+        # complex: Y terms with an odd number of Ys
+        "complex": heisenberg_xxz(12, delta=0.4) + 0.3 * Y(1) @ X(3) + 0.2 * X(0) @ Y(2) @ Z(3),
+    }
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-def test_pauli_sum_operator_products_and_chebyshev_steps(threads):
-    """Both branches: the fused numba step (2 threads) and the CSR product (1 thread), against dense matrices."""
+@pytest.mark.parametrize("coefficient", [0.3, 0.3 - 0.1j])
+@pytest.mark.parametrize("name", ["xxz", "tfim", "fields", "complex"])
+def test_pauli_sum_operator_products_and_chebyshev_steps(threads, coefficient, name):
+    """Every branch against scipy's CSR product of the sparse matrix (checked against dense matrices above):
+    the real kernel (a real H and a real coefficient, any thread count), the complex kernel (2 threads) and
+    the CSR product (a complex step on 1 thread). 12 wires: two blocks of 2,048 amplitudes."""
     import numba
 
     from qmlsim.simulators.sparse import PauliSumOperator
 
     if threads > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("one numba thread on this machine")
+    obs = _real_and_complex_hamiltonians()[name]
+    reference = 0.2 * sparse_matrix(obs, 12) - 0.25 * _identity(12)
     rng = np.random.default_rng(threads)
-    obs = heisenberg_xxz(5, delta=0.4) + 0.3 * Y(1) @ X(3) - 0.7 * Z(4) + 0.2 * X(0) @ Y(2) @ Z(3)
-    dense = 0.4 * obs.matrix(5) - 0.25 * np.eye(32)
-    psi, previous = (rng.normal(size=32) + 1j * rng.normal(size=32) for _ in range(2))
+    psi, previous = (rng.normal(size=4096) + 1j * rng.normal(size=4096) for _ in range(2))
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        op = PauliSumOperator(obs, 5, scale=0.4, shift=-0.25)
-        assert op._parallel() == (threads > 1)
-        np.testing.assert_allclose(op @ psi, dense @ psi, atol=1e-13)
-        out = np.full(32, 0.5 + 0j)
-        following = op.chebyshev_step(psi, previous, 0.3 - 0.1j, out)
+        op = PauliSumOperator(obs, 12, scale=0.2, shift=-0.25)
+        real, complex_, csr = op._kernels[1], op._kernels[0], None
+        expected = real if name != "complex" and coefficient.imag == 0 else complex_ if threads > 1 else csr
+        assert op._kernel(complex(coefficient)) is expected
+        product = op @ psi
+        out = np.full(4096, 0.5 + 0j)
+        following = op.chebyshev_step(psi, previous, coefficient, out)
     finally:
         numba.set_num_threads(before)
-    np.testing.assert_allclose(following, 2 * dense @ psi - previous, atol=1e-13)
-    np.testing.assert_allclose(out, 0.5 + (0.3 - 0.1j) * (2 * dense @ psi - previous), atol=1e-13)
-
-
-def test_chebyshev_step_of_a_real_hamiltonian_over_several_blocks():
-    """A TFIM (real; every group but the diagonal one number) on 12 wires: two blocks of the fused kernel,
-    against scipy's CSR product of the sparse matrix (itself checked against dense matrices above)."""
-    import numba
-
-    from qmlsim.circuits.templates import tfim
-    from qmlsim.simulators.sparse import PauliSumOperator
-
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("one numba thread on this machine")
-    obs = tfim(12, h=0.7)
-    op = PauliSumOperator(obs, 12, scale=0.2, shift=0.1)
-    assert op.varying.dtype == np.float64 and op.varying_masks.size == 1 and op.constant_masks.size == 12
-    reference = 0.2 * sparse_matrix(obs, 12) + 0.1 * _identity(12)
-    rng = np.random.default_rng(3)
-    psi, previous = (rng.normal(size=4096) + 1j * rng.normal(size=4096) for _ in range(2))
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
-        out = np.zeros(4096, complex)
-        following = op.chebyshev_step(psi, previous, 0.5j, out)
-    finally:
-        numba.set_num_threads(before)
+    np.testing.assert_allclose(product, reference @ psi, atol=1e-12)
     np.testing.assert_allclose(following, 2 * (reference @ psi) - previous, atol=1e-12)
-    np.testing.assert_allclose(out, 0.5j * following, atol=1e-12)
+    np.testing.assert_allclose(out, 0.5 + coefficient * (2 * (reference @ psi) - previous), atol=1e-12)
+    if name == "tfim":
+        assert op.varying.dtype == np.float64 and op.varying_masks.size == 1 and op.constant_masks.size == 12
+    if name == "fields":
+        assert op.varying_masks.size == 0 and 0 in op.constant_masks
 
 
 def _identity(n):
