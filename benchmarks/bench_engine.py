@@ -16,6 +16,9 @@ Cases:
   suite, ``benchmarks/bench_rows.py``, sweeps 100 to 10,000 rows).
 - ``gradient``: ``<Z0>`` of angle encoding + ``hardware_efficient_ansatz(12, 8)``,
   Jacobian in the weights for 64 input rows.
+- ``adjoint gradient HEA(N, L), one state``: the Jacobian of ``<Z0>`` in the ``2 N L`` weights
+  of ``hardware_efficient_ansatz(N, L)`` for one state (16 and 20 wires, 224 and 240 weights),
+  against lightning.qubit's adjoint and qulacs' backprop; each peer's gradient is compared with ours.
 - ``jax compile``: first-call minus steady-state time of ``Simulator(backend="jax")``
   on circuits of up to 1,000 gates (goal: at most 5 s).
 
@@ -452,6 +455,60 @@ def gradient_case(rows: int, repeats: int) -> list[dict]:
     return _rows(f"gradient HEA(12, 8), {rows} rows", times, notes={OURS: "adjoint"})
 
 
+def large_gradient_case(n: int, layers: int, repeats: int) -> list[dict]:
+    """Adjoint gradient of one state with many parameters: ``hardware_efficient_ansatz(n, layers)``
+    (RY, RZ, CNOT ring; ``2 n layers`` weights), ``<Z0>``, against lightning.qubit's adjoint
+    and qulacs' backprop of the same circuit; every peer's gradient is checked against ours."""
+    from qmlsim.circuits import Z
+    from qmlsim.circuits.templates import hardware_efficient_ansatz
+    from qmlsim.simulators import Simulator
+
+    c = hardware_efficient_ansatz(n, layers)
+    w = np.random.default_rng(5).uniform(-np.pi, np.pi, c.num_weights)
+    ours = Simulator(kernels="numba")
+    reference = np.asarray(ours.jacobian(c, Z(0), weights=w)).ravel()
+    fns: dict[str, Callable[[], Any]] = {OURS: lambda: ours.jacobian(c, Z(0), weights=w)}
+    checks: dict[str, Callable[[], Any]] = {}
+    qml = _optional("pennylane")
+    if qml is not None:
+        def body(weights: Any) -> Any:
+            for op in c.ops:
+                if op.name in ("ry", "rz"):
+                    getattr(qml, op.name.upper())(weights[op.params[0].index], wires=op.wires[0])
+                else:
+                    qml.CNOT(wires=list(op.wires))
+            return qml.expval(qml.PauliZ(0))
+
+        node = qml.QNode(body, qml.device("lightning.qubit", wires=n), diff_method="adjoint")
+        wp = qml.numpy.array(w, requires_grad=True)
+        fns["lightning.qubit adjoint"] = checks["lightning.qubit adjoint"] = lambda: qml.grad(node)(wp)
+    qulacs = _optional("qulacs")
+    if qulacs is not None:
+        circ = qulacs.ParametricQuantumCircuit(n)
+        for op in c.ops:
+            if op.name in ("ry", "rz"):
+                # qulacs' rotations are exp(+i theta P / 2): the parameter is -theta
+                getattr(circ, f"add_parametric_{op.name.upper()}_gate")(op.wires[0], 0.0)
+            else:
+                circ.add_CNOT_gate(*op.wires)
+        for i, op in enumerate(o for o in c.ops if o.name in ("ry", "rz")):
+            circ.set_parameter(i, -float(w[op.params[0].index]))
+        qobs = qulacs.Observable(n)
+        qobs.add_operator(1.0, "Z 0")
+        order = np.array([op.params[0].index for op in c.ops if op.name in ("ry", "rz")])
+
+        def run_qulacs() -> np.ndarray:
+            grads = np.zeros(c.num_weights)
+            grads[order] = -np.asarray(circ.backprop(qobs))
+            return grads
+
+        fns["qulacs backprop"] = checks["qulacs backprop"] = run_qulacs
+    notes = {OURS: f"{c.num_weights} weights"}
+    for impl, fn in checks.items():
+        notes[impl] = f"max |grad - qmlsim| {np.abs(np.asarray(fn(), float).ravel() - reference).max():.1e}"
+    return _rows(f"adjoint gradient HEA({n}, {layers}), one state", _interleaved(fns, repeats), notes=notes)
+
+
 def jax_compile_case(sizes: tuple[int, ...]) -> list[dict]:
     import jax
 
@@ -571,6 +628,8 @@ def run(quick: bool = False) -> list[dict]:
     rows += small_single_case(repeats, calls=200 if quick else 1000)
     rows += small_bulk_case(1000 if quick else 10_000, repeats)
     rows += gradient_case(8 if quick else 64, 3)
+    for n, layers in ((16, 7),) if quick else ((16, 7), (20, 6)):
+        rows += large_gradient_case(n, layers, 3)
     rows += jax_compile_case((100, 300) if quick else (100, 500, 1000))
     rows += cold_start_case()
     return rows

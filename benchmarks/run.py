@@ -185,6 +185,8 @@ HEADLINES = (
      "qmlsim numba", ("default.qubit + jax.jit broadcast", "qulacs (loop)", "lightning.qubit broadcast")),
     ("adjoint gradient, HEA(12, 8), 64 rows", "engine-{t}threads.json", "gradient HEA(12, 8), 64 rows", "qmlsim numba",
      ("qulacs backprop", "lightning.qubit adjoint")),
+    ("adjoint gradient, HEA(20, 6), one state (240 weights)", "engine-{t}threads.json",
+     "adjoint gradient HEA(20, 6), one state", "qmlsim numba", ("lightning.qubit adjoint", "qulacs backprop")),
     ("cold start: import + first value", "engine-{t}threads.json", "cold start: import + first value", "qmlsim",
      ("aer estimator", "lightning.qubit")),
     ("ZZ-map Gram matrix, 8 qubits, N = 300", "kernels-{t}threads.json", "gram zz8 N=300", "qmlsim numpy",

@@ -37,6 +37,8 @@ EXECUTION_PATHS: dict[str, str] = {
     "numba-split-chunks": "the split layout with several chunks per pass (above split_bits wires), one after another",
     "numba-split-chunks-parallel": "the split layout with the chunks of each pass in parallel (one large state, 2**21 updates)",
     "numba-split-rows-parallel": "the split layout with the rows in parallel (prange) above 2**21 updates",
+    "numba-adjoint-within-state": "numba adjoint sweep of fewer rows than threads of at least 14 wires: each "
+    "pass over a state split over the threads",
     "numba-lane": "repeated small expval calls: states, Pauli sums and the finiteness check in one numba call",
     "array": "array kernels on NumPy (kernels='array'), the generic reference path",
     "chunked": "any Simulator call split into memory-bounded chunks of rows",

@@ -154,6 +154,25 @@ class SplitPlan(BlockedPlan):
         ])
 
 
+class AdjointWithinState(BlockedPlan):
+    """The adjoint sweep of one state split over the threads (``within_state``), forced on small
+    states with tasks of 4 amplitude pairs: runs that a task boundary cuts, whole blocks of
+    pairs, and constant ops un-applied from ``psi`` and ``lam`` side by side."""
+
+    def _plan(self, circuit: Circuit) -> Any:
+        from qmlsim.simulators.fast import FastPlan  # noqa: PLC0415
+        from qmlsim.simulators.program import compile_circuit  # noqa: PLC0415
+
+        return FastPlan(compile_circuit(circuit, self._sim.backend, self.dtype))
+
+    def jacobian(self, circuit: Circuit, observables: Any, x: Any = None, weights: Any = None,
+                 method: str = "adjoint", argnum: str = "weights") -> np.ndarray:
+        from qmlsim.simulators.fast import adjoint_jacobian  # noqa: PLC0415
+
+        return adjoint_jacobian(self._plan(circuit), list(observables), self._rows(circuit, x),
+                                self._w(circuit, weights), argnum, within_state=True, sweep_chunk=4)
+
+
 class RepeatedCall:
     """The small-state lane: the second ``expval`` with the same circuit and observables objects."""
 
@@ -439,6 +458,11 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-blocked", dtype, lambda d=dtype: BlockedPlan(d), frozenset({STATE, JACOBIAN, INITIAL}),
                 Probe((f"{_FAST}:group_serial",)), ("adjoint",), wires=(7, 10), long_wires=(7, 18),
+            ),
+            ExecutionPath(
+                "numba-adjoint-within-state", dtype, lambda d=dtype: AdjointWithinState(d), frozenset({JACOBIAN}),
+                Probe(("qmlsim.simulators.fast.adjoint:adjoint_large_rows",), ("qmlsim.simulators.fast.adjoint:_adjoint_rows",)),
+                ("adjoint",), wires=(1, 10), long_wires=(1, 14),
             ),
             ExecutionPath(
                 "numba-lane", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),

@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
-from tests.differential.paths import EXPVAL, INITIAL, PATH_KEYS, STATE, by_key
+from tests.differential.paths import EXPVAL, INITIAL, JACOBIAN, PATH_KEYS, STATE, by_key
 
 # circuits per path in the fast profile: cheap paths get more
 CIRCUITS = 8
@@ -27,6 +27,7 @@ def test_path_matches_references(key, monkeypatch):
     tally = Tally()
     count = max(2, CIRCUITS // path.cost)
     base = zlib.crc32(key.encode()) % 10**6
+    jacobian_case = min(count - 1, ANGLE_MODES.index("mixed"))
     for i in range(count):
         # constant-angle circuits first: the class of bug a threshold hides
         case = draw_case(base + i, path.wires, path.ops, path.batch, mode=ANGLE_MODES[i % len(ANGLE_MODES)], gates=path.gates)
@@ -38,7 +39,9 @@ def test_path_matches_references(key, monkeypatch):
             # start states make JAX compile every circuit again: here on the unrolled complex128 path,
             # on every path and dtype in the long profile (the slow step)
             only = (only or path.measures) - {INITIAL}
-        jacobians = i == 0 and (path.cost < 10 or path.dtype == "complex128")
+        # Jacobians on one circuit with trainable angles (the first has constant ones: nothing to
+        # differentiate), on every circuit for a path that only computes Jacobians
+        jacobians = (i == jacobian_case and (path.cost < 10 or path.dtype == "complex128")) or path.measures == {JACOBIAN}
         run_case(path, case, tally, jacobians=jacobians, sample=i == 0, methods=methods, only=only)
     verdict = path.probe.verdict(counter)
     assert verdict is None, f"path {key} was not exercised: {verdict}"

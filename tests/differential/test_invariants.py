@@ -54,6 +54,8 @@ def _zero_state_signal(executor, path, c: Circuit, x: np.ndarray, w: np.ndarray)
 @pytest.mark.parametrize("key", PATH_KEYS)
 def test_circuit_then_inverse_is_identity(key, monkeypatch):
     path = by_key(key)
+    if not path.measures & {STATE, PROBS, EXPVAL}:
+        pytest.skip(f"{key} computes Jacobians only: the fast profile compares them with finite differences")
     counter = path.enter(monkeypatch)
     seed = zlib.crc32(key.encode()) % 10**6
     lo, hi = path.ops

@@ -86,6 +86,11 @@ def warm_up(dtypes: tuple[str, ...] = ("complex128",), gradients: bool = True, e
         sim.expval(c, Z(0) @ Z(2), x=many, weights=weights)
         if gradients:
             sim.jacobian(c, Z(0) @ Z(2), x=rows, weights=weights)
+            if everything:  # the sweep of one large state split over the threads
+                from qmlsim.simulators.fast.adjoint import adjoint_jacobian  # noqa: PLC0415
+
+                adjoint_jacobian(sim._fast_plan(sim._prepare(c, rows, weights)[0]), [Z(0) @ Z(2)], rows, weights,
+                                 "weights", within_state=True)
         if not everything:
             continue
         observable = Z(0) @ Z(2)  # the repeated-call lane: the same circuit and observable objects again
