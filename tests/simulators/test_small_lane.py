@@ -80,6 +80,14 @@ def test_bad_input_is_still_rejected_after_the_first_call() -> None:
         sim.expval(c, Z(0), x=np.array([np.nan, 0.2]), weights=w)
     with pytest.raises(ValueError, match="weights contains NaN"):
         sim.expval(c, Z(0), x=x, weights=np.array([0.3, np.inf, 0.5, 0.6]))
+    # many rows take the SIMD-rows kernels inside the lane: the same checks
+    many = np.tile(x, (16, 1))
+    sim.expval(c, Z(0), x=many, weights=w)
+    many[9, 1] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        sim.expval(c, Z(0), x=many, weights=w)
+    with pytest.raises(ValueError, match="weights contains NaN"):
+        sim.expval(c, Z(0), x=np.tile(x, (16, 1)), weights=np.array([0.3, 0.4, 0.5, -np.inf]))
     with pytest.raises(ValueError, match="x must have shape"):
         sim.expval(c, Z(0), x=np.array([0.1, 0.2, 0.3]), weights=w)
     with pytest.raises(ValueError, match="weights must have shape"):
