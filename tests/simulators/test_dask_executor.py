@@ -63,6 +63,29 @@ def test_equal_to_the_single_process_simulator(rows_per_task):
     assert np.array_equal(dask.sample(c, 200, x=ROWS, weights=WEIGHTS, seed=11), local.sample(c, 200, x=ROWS, weights=WEIGHTS, seed=11))
 
 
+def test_large_inputs_are_scattered_to_the_workers_first():
+    """At least 1 MiB of input rows (70,000 x 2 here) goes to the workers by ``client.scatter``, one
+    future per task, instead of inside the task graph; results are unchanged."""
+    client = local_client()
+    rows = np.random.default_rng(4).normal(size=(70_000, 2))
+    assert rows.nbytes >= dask_executor._SCATTER_BYTES
+    scattered = []
+    original = client.scatter
+
+    def spy(data, *args, **kwargs):
+        scattered.append(data)
+        return original(data, *args, **kwargs)
+
+    client.scatter = spy
+    try:
+        got = DaskExecutor(client, rows_per_task=30_000).expval(_circuit(), Z(0) @ Z(3), x=rows, weights=WEIGHTS)
+    finally:
+        del client.scatter
+    blocks = [d for d in scattered if isinstance(d, list) and d and isinstance(d[0], np.ndarray)]
+    assert [b.shape[0] for b in blocks[0]] == [30_000, 30_000, 10_000]
+    np.testing.assert_allclose(got, Simulator().expval(_circuit(), Z(0) @ Z(3), x=rows, weights=WEIGHTS), atol=1e-12)
+
+
 def test_shot_expval_does_not_depend_on_the_split():
     c = _circuit()
     one = DaskExecutor(local_client(), rows_per_task=1).expval(c, Z(0), x=ROWS, weights=WEIGHTS, shots=500, seed=3)

@@ -30,6 +30,9 @@ from qmlsim.simulators.validation import check_seed, check_shots
 
 __all__ = ["DaskExecutor", "connect"]
 
+#: input rows of at least this many bytes are scattered to the workers before the tasks
+_SCATTER_BYTES = 1 << 20
+
 
 def _run_block(method: str, executor: Any, numba_threads: int, args: tuple, kwargs: dict) -> np.ndarray:
     """On a worker: ``executor.method(*args, **kwargs)`` with the worker's numba threads limited.
@@ -130,7 +133,8 @@ class DaskExecutor:
             its dashboard link.
         executor: what runs on the workers (default ``Simulator()``); any executor, hardware
             included (it must pickle).
-        rows_per_task: rows per task (default: the batch split into about 4 tasks per worker).
+        rows_per_task: rows per task (default: the batch split into 2 tasks per worker; input rows of
+            1 MiB or more are scattered to the workers first, not sent inside the task graph).
         numba_threads: numba threads per task on a worker (default 1: one per worker thread).
 
     ``probs``, ``expval``, ``sample``, ``jacobian`` and ``statevector`` take the same arguments
@@ -217,7 +221,9 @@ class DaskExecutor:
         if self.rows_per_task is not None:
             return int(self.rows_per_task)
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        return max(1, math.ceil(batch / (4 * workers)))
+        # two tasks per worker: one computes while the other's result travels; more, smaller
+        # tasks only added overhead (10^6 4-wire rows on 2 workers: 0.34 s against 0.37 s with 4 per worker)
+        return max(1, math.ceil(batch / (2 * workers)))
 
     def _map(self, method: str, circuit: Circuit, call: Call, kwargs: dict,
              per_task: Callable[[int, int], dict] | None = None) -> np.ndarray:
@@ -227,13 +233,17 @@ class DaskExecutor:
         batch = rows.shape[0]
         step = self._task_rows(batch)
         circuit_ref, executor_ref = client.scatter([circuit, self.executor], broadcast=True, hash=False)
+        starts = range(0, batch, step)
+        blocks: list = [rows[start : start + step] for start in starts]
+        if rows.nbytes >= _SCATTER_BYTES:
+            # large inputs go to the workers directly (Dask's advice), not inside the task graph through the scheduler
+            blocks = client.scatter(blocks, hash=False)
         futures = []
-        for start in range(0, batch, step):
-            stop = min(start + step, batch)
-            extra = per_task(start, stop) if per_task is not None else {}
+        for start, block in zip(starts, blocks):
+            extra = per_task(start, min(start + step, batch)) if per_task is not None else {}
             futures.append(client.submit(
                 _run_block, method, executor_ref, self.numba_threads, (circuit_ref,),
-                {**kwargs, **extra, "x": rows[start:stop], "weights": weights}, pure=False,
+                {**kwargs, **extra, "x": block, "weights": weights}, pure=False,
             ))
         try:
             parts = client.gather(futures)
