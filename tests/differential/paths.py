@@ -462,7 +462,7 @@ def _paths() -> list[ExecutionPath]:
             ExecutionPath(
                 "numba-adjoint-within-state", dtype, lambda d=dtype: AdjointWithinState(d), frozenset({JACOBIAN}),
                 Probe(("qmlsim.simulators.fast.adjoint:adjoint_large_rows",), ("qmlsim.simulators.fast.adjoint:_adjoint_rows",)),
-                ("adjoint",), wires=(1, 10), long_wires=(1, 14),
+                ("adjoint",), wires=(1, 10), long_wires=(1, 12), long_cost=4,
             ),
             ExecutionPath(
                 "numba-lane", dtype, lambda d=dtype: RepeatedCall(d), frozenset({EXPVAL}),

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.differential.checks import ANGLE_MODES, Tally, draw_case, run_case
-from tests.differential.paths import INITIAL, PATHS
+from tests.differential.paths import INITIAL, JACOBIAN, PATHS
 
 # 2,000 circuits keep the CI's slow step within its budget on today's 2-core machines: a chunk
 # of 250 takes 170-220 s on each of 2 busy workers, so 8 chunks take about 15 minutes (4,000
@@ -75,7 +75,9 @@ def test_long_profile(chunk):
             methods = path.jacobian_methods[:1] if path.cost >= 10 and length > 30 else None
             # start states (a Qiskit evolve per row for the reference) on one circuit in 8, like samples
             only = None if j % 8 == 2 else path.measures - {INITIAL}
-            _run_on_path(path, case, tally, jacobians=n <= 8 and j % 8 == 0, sample=j % 8 == 1, methods=methods, only=only)
+            # a path that only computes Jacobians takes them on every circuit it runs
+            jacobians = (n <= 8 and j % 8 == 0) or path.measures == {JACOBIAN}
+            _run_on_path(path, case, tally, jacobians=jacobians, sample=j % 8 == 1, methods=methods, only=only)
     for p, path in enumerate(PATHS):  # paths reached only from many rows: wide batches of their own
         if path.min_rows <= 3 and path.gates is None:
             continue
