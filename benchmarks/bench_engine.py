@@ -23,7 +23,7 @@ Cases:
   on circuits of up to 1,000 gates (goal: at most 5 s).
 
 ``ratio`` is peer time / qmlsim numba time in the same case (above 1: qmlsim is faster).
-Repeats are interleaved across implementations, in an order that rotates from repeat to repeat; the
+Repeats are interleaved across implementations, in a new seeded random order each repeat; the
 median is reported.
 
 Run: ``python benchmarks/bench_engine.py [--quick]`` or ``python benchmarks/run.py engine``.
@@ -45,20 +45,20 @@ SMALL_WIRES = 4
 def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
     """Median wall time of each function, repeats interleaved so load drifts hit all alike.
 
-    The order rotates from one repeat to the next, so no implementation always runs right
-    after the same one: a library's threads keep spinning for a while after its call
-    (OpenBLAS, OpenMP runtimes), and whoever runs next loses a core to them (a 20-wire
-    qmlsim call on 2 threads took 605 us per gate right after the NumPy array path
-    against 157 us alone). With the rotation that happens in a minority of the repeats,
-    and the median drops it.
+    Each repeat runs the implementations in a new (seeded) random order, so no one always
+    runs right after the same one: a library's threads keep spinning for a while after
+    its call (OpenBLAS, OpenMP runtimes), and whoever runs next loses a core to them (a
+    20-wire qmlsim call on 2 threads took 605 us per gate right after the NumPy array path
+    against 157 us alone). Shuffled, that happens in a minority of the repeats, and the
+    median drops it. (A rotation would not do: it keeps every predecessor.)
     """
     times: dict[str, list[float]] = {name: [] for name in fns}
     for fn in fns.values():
         fn()  # warm up: compilation, caches, first-touch allocations
     names = list(fns)
-    for repeat in range(repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
+    order = np.random.default_rng(0)
+    for _ in range(repeats):
+        for name in (names[i] for i in order.permutation(len(names))):
             start = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - start)
