@@ -218,7 +218,6 @@ def _kernels() -> tuple[Any, Any] | None:
                 following[i] = value
                 out[i] += coefficient * value
 
-
     @njit(parallel=True, cache=True)
     def chebyshev_step_real(varying, varying_masks, constant_values, constant_masks, current, previous, coefficient,
                             out, following):  # pragma: no cover - compiled

@@ -77,6 +77,13 @@ if numba is not None:
         j0 = k & (step - 1)
         return ((k >> p) << (p + 1)) + j0, min(step - j0, stop - k)
 
+    @njit(cache=True, inline="always")
+    def _halves(fp, fl, a0, step, run):
+        """Float views of a run of ``run`` pairs from amplitude ``a0``: its ``|..0..>`` and ``|..1..>``
+        halves (``step`` apart) in ``psi`` and in ``lam``."""
+        return (fp[2 * a0 : 2 * (a0 + run)], fp[2 * (a0 + step) : 2 * (a0 + step + run)],
+                fl[2 * a0 : 2 * (a0 + run)], fl[2 * (a0 + step) : 2 * (a0 + step + run)])
+
     @njit(cache=True, fastmath=True)
     def _dense1_range(fp, fl, p, u, g, update_psi, start, stop):
         """Pairs ``start..stop-1`` of bit ``p`` (no controls), real arithmetic on the float views
@@ -88,16 +95,12 @@ if numba is not None:
         instead of three (un-apply psi, inner product, un-apply lam)."""
         u0r, u0i, u1r, u1i, u2r, u2i, u3r, u3i = u[0].real, u[0].imag, u[1].real, u[1].imag, u[2].real, u[2].imag, u[3].real, u[3].imag
         g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i = g[0].real, g[0].imag, g[1].real, g[1].imag, g[2].real, g[2].imag, g[3].real, g[3].imag
-        step = 1 << p
         acc = 0.0
         k = start
         while k < stop:
             a0, run = _segment(k, p, stop)
             k += run
-            pa = fp[2 * a0 : 2 * (a0 + run)]
-            pb = fp[2 * (a0 + step) : 2 * (a0 + step + run)]
-            la = fl[2 * a0 : 2 * (a0 + run)]
-            lb = fl[2 * (a0 + step) : 2 * (a0 + step + run)]
+            pa, pb, la, lb = _halves(fp, fl, a0, 1 << p, run)
             for j in range(run):
                 ar, ai, br, bi = pa[2 * j], pa[2 * j + 1], pb[2 * j], pb[2 * j + 1]
                 xr, xi, yr, yi = la[2 * j], la[2 * j + 1], lb[2 * j], lb[2 * j + 1]
@@ -123,16 +126,12 @@ if numba is not None:
         term): elementwise on the float views, since ``Re <l|v> = sum(l_float * v_float)``."""
         u0, u1, u2, u3 = u[0].real, u[1].real, u[2].real, u[3].real
         g0, g1, g2, g3 = g[0].real, g[1].real, g[2].real, g[3].real
-        step = 1 << p
         acc = 0.0
         k = start
         while k < stop:
             a0, run = _segment(k, p, stop)
             k += run
-            pa = fp[2 * a0 : 2 * (a0 + run)]
-            pb = fp[2 * (a0 + step) : 2 * (a0 + step + run)]
-            la = fl[2 * a0 : 2 * (a0 + run)]
-            lb = fl[2 * (a0 + step) : 2 * (a0 + step + run)]
+            pa, pb, la, lb = _halves(fp, fl, a0, 1 << p, run)
             for j in range(2 * run):
                 a = pa[j]
                 b = pb[j]

@@ -528,7 +528,12 @@ class FastPlan:
     def direct_expvals(self, x: np.ndarray, weights: np.ndarray, packed: Any, num_observables: int) -> np.ndarray:
         """``(batch, num_observables)`` Pauli-sum expectation values from ``|0...0>`` without forming the
         states (for ``batch`` rows where :meth:`simd_rows` holds)."""
-        x, weights, gen = self.angle_inputs(x, weights)
+        return self.converted_expvals(*self.angle_inputs(x, weights), packed, num_observables)
+
+    def converted_expvals(self, x: np.ndarray, weights: np.ndarray, gen: np.ndarray, packed: Any,
+                          num_observables: int) -> np.ndarray:
+        """:meth:`direct_expvals` for inputs already as :meth:`angle_inputs` returns them (the
+        repeated-call lane passes its own, skipping the conversions on its hot path)."""
         out = np.zeros((x.shape[0], num_observables))
         simd_expvals(1 << self.num_wires, self.ops, self.cdata, self.idata, self.sk, self.sv, x, weights, gen,
                      *self._simd_args(x.shape[0]), *packed, out)

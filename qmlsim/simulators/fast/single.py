@@ -18,7 +18,6 @@ from qmlsim.circuits.circuit import Circuit
 from qmlsim.circuits.observables import Observable
 from qmlsim.simulators.fast.kernels import pauli_expvals_serial, rows_serial, numba
 from qmlsim.simulators.fast.plan import FastPlan, kernel_floats
-from qmlsim.simulators.fast.simd_rows import simd_expvals
 
 __all__ = ["SmallLane", "MAX_LANE_AMPLITUDES"]
 
@@ -124,11 +123,9 @@ class SmallLane:
                 raise ValueError(f"{name} contains NaN or infinite values; clean the data before simulating")
             if self.has_general_angles:
                 return self._result(plan.direct_expvals(rows, w, self.packed, self.num_observables), single)
-            # affine angles only: the kernel straight away (plan.direct_expvals' conversions are done)
-            out = np.zeros((batch, self.num_observables))
-            simd_expvals(1 << plan.num_wires, plan.ops, plan.cdata, plan.idata, plan.sk, plan.sv, rows, w,
-                         self._no_gen[:batch], *plan._simd_args(batch), *self.packed, out)
-            return self._result(out, single)
+            # affine angles only: the inputs are converted already and read no per-row values
+            return self._result(plan.converted_expvals(rows, w, self._no_gen[:batch], self.packed, self.num_observables),
+                                single)
         if self.has_general_angles:
             rows, w, gen = plan.angle_inputs(rows, w)
         else:
